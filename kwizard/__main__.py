@@ -1,0 +1,5 @@
+import sys
+
+from kwizard.cli import main
+
+sys.exit(main())

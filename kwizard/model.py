@@ -1,0 +1,326 @@
+"""The profile: every answer the wizard collects, as one typed, validated model.
+
+A profile never holds a secret. Passwords are named by reference
+(`sudo_password_env: VAR`) or asked for at run time; a key that looks like a
+secret is refused with a message saying so (see `problems_from_error`).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
+
+SCHEMA_VERSION = 1
+
+# The oldest Kubernetes minor kwizard writes commands for (KUBEADM.md: 1.30+).
+MIN_KUBERNETES = (1, 30)
+
+_DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
+_DNS_NAME = re.compile(rf"^{_DNS_LABEL}(\.{_DNS_LABEL})*$", re.IGNORECASE)
+_PROFILE_NAME = re.compile(rf"^{_DNS_LABEL}$")
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_USER = re.compile(r"^[a-z_][a-z0-9_.-]*\$?$", re.IGNORECASE)
+_CRI_SOCKET = re.compile(r"^unix:///\S+$")
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
+
+# Key names that mean "a secret is about to be written into a file".
+_SECRET_WORDS = ("password", "passwd", "token", "secret", "certificate_key", "private_key")
+
+
+class HostKeyPolicy(str, Enum):
+    STRICT = "strict"
+    ACCEPT_NEW = "accept-new"
+
+
+class Role(str, Enum):
+    CONTROL_PLANE = "control-plane"
+    WORKER = "worker"
+
+
+class CNI(str, Enum):
+    FLANNEL = "flannel"
+    CALICO = "calico"
+    WEAVE = "weave"
+
+
+# --- field validators: each raises ValueError with the fix in its message ---
+
+
+def _address(value: str) -> str:
+    """An IP address or a DNS name; what SSH connects to."""
+    value = value.strip()
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        pass
+    if re.fullmatch(r"[\d.]+", value):
+        raise ValueError(f"{value!r} is not a valid IPv4 address (four numbers 0-255, e.g. 192.168.122.11)")
+    if not _DNS_NAME.match(value) or len(value) > 253:
+        raise ValueError(f"{value!r} is neither an IP address nor a DNS name (e.g. 10.0.0.5 or node1.example.lan)")
+    return value.lower()
+
+
+def _host_name(value: str) -> str:
+    if not _DNS_NAME.match(value) or len(value) > 63 and "." not in value:
+        raise ValueError(
+            f"{value!r} is not a valid node name: use lowercase letters, digits and '-' (e.g. kubemaster-1)"
+        )
+    if value != value.lower():
+        raise ValueError(f"{value!r}: Kubernetes node names are lowercase; use {value.lower()!r}")
+    return value
+
+
+def _ipv4_cidr(value: str) -> str:
+    value = value.strip()
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a CIDR (write it like 10.244.0.0/16)") from None
+    if "/" not in value:
+        raise ValueError(f"{value!r} has no prefix length (write it like {network.network_address}/16)")
+    if network.version != 4:
+        raise ValueError(f"{value!r} is IPv6; kwizard sets up IPv4 single-stack clusters (e.g. 10.244.0.0/16)")
+    if str(network) != value:
+        raise ValueError(f"{value!r} has host bits set; did you mean {network}?")
+    return value
+
+
+def _kubernetes_version(value: str) -> str:
+    match = _VERSION.match(value.strip())
+    if not match:
+        raise ValueError(f"{value!r} is not a Kubernetes version (write it like 1.33 or 1.33.2)")
+    major, minor = int(match[1]), int(match[2])
+    if (major, minor) < MIN_KUBERNETES:
+        floor = ".".join(map(str, MIN_KUBERNETES))
+        raise ValueError(f"{value!r} is older than {floor}, the oldest release kwizard supports; use {floor} or later")
+    return value.strip().removeprefix("v")
+
+
+def _env_name(value: str) -> str:
+    if not _ENV_NAME.match(value):
+        raise ValueError(f"{value!r} is not an environment variable name (e.g. KWIZARD_SUDO_PASSWORD)")
+    return value
+
+
+def _user(value: str) -> str:
+    if not _USER.match(value):
+        raise ValueError(f"{value!r} is not a valid user name (e.g. ubuntu)")
+    return value
+
+
+def _advertise(value: str) -> str:
+    if value == "auto":
+        return value
+    try:
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        raise ValueError(f"{value!r} must be 'auto' or an IP address of the control plane (e.g. 192.168.122.11)") from None
+
+
+def _cri_socket(value: str) -> str:
+    if value != "auto" and not _CRI_SOCKET.match(value):
+        raise ValueError(
+            f"{value!r} must be 'auto' or a socket URL like unix:///var/run/containerd/containerd.sock"
+        )
+    return value
+
+
+def _jump_host(value: str) -> str:
+    """[user@]host[:port], like ssh -J."""
+    rest = value.split("@", 1)[-1]
+    host, _, port = rest.rpartition(":") if rest.count(":") == 1 else (rest, "", "")
+    if port and not (port.isdigit() and 0 < int(port) < 65536):
+        raise ValueError(f"{value!r}: port {port!r} is not 1-65535 (write it like admin@bastion:22)")
+    _address(host)
+    return value
+
+
+Address = Annotated[str, AfterValidator(_address)]
+NodeName = Annotated[str, AfterValidator(_host_name)]
+IPv4CIDR = Annotated[str, AfterValidator(_ipv4_cidr)]
+KubernetesVersion = Annotated[str, AfterValidator(_kubernetes_version)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
+UserName = Annotated[str, AfterValidator(_user)]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=False)
+
+
+class SSHSettings(_Strict):
+    user: UserName = "root"
+    port: Port = 22
+    identity_file: str | None = None
+    known_hosts: str | None = None  # None: ~/.ssh/known_hosts
+    host_key_policy: HostKeyPolicy = HostKeyPolicy.STRICT
+    jump_host: Annotated[str, AfterValidator(_jump_host)] | None = None
+    sudo: bool = True
+    sudo_password_env: EnvName | None = None
+    connect_timeout: float = Field(default=10.0, gt=0, le=300)
+
+
+class Host(_Strict):
+    name: NodeName
+    address: Address
+    role: Role = Role.WORKER
+    port: Port | None = None
+    user: UserName | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("labels")
+    @classmethod
+    def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
+        for key, value in labels.items():
+            if not _LABEL_KEY.match(key) or len(key) > 316:
+                raise ValueError(f"label key {key!r} is not a valid Kubernetes label key (e.g. zone or example.com/rack)")
+            if not _LABEL_VALUE.match(value) or len(value) > 63:
+                raise ValueError(f"label {key}={value!r}: values are up to 63 letters, digits, '-', '_' or '.'")
+        return labels
+
+
+class CNIOptions(_Strict):
+    """Plugin knobs a user may need: the VPN interface case, jumbo frames, Weave encryption."""
+
+    interface: str | None = None  # pin the node interface (flannel --iface, calico interface=)
+    mtu: int | None = Field(default=None, ge=576, le=9000)
+    encryption_password_env: EnvName | None = None  # Weave Net only: WEAVE_PASSWORD, by reference
+    manifest_file: str | None = None  # a local manifest for hosts without internet
+
+
+class ClusterSpec(_Strict):
+    kubernetes_version: KubernetesVersion = "1.33"
+    cni: CNI = CNI.FLANNEL
+    pod_cidr: IPv4CIDR = "10.244.0.0/16"
+    service_cidr: IPv4CIDR = "10.96.0.0/12"
+    advertise_address: Annotated[str, AfterValidator(_advertise)] = "auto"
+    cri_socket: Annotated[str, AfterValidator(_cri_socket)] = "auto"
+    schedule_on_control_plane: bool | None = None  # None: yes for a one-host cluster
+    manage_etc_hosts: bool = True
+    open_firewall_ports: bool = True
+    install_packages: bool = False
+    disable_swap: bool = False
+    cni_options: CNIOptions = Field(default_factory=CNIOptions)
+
+
+class Profile(_Strict):
+    version: Literal[1] = SCHEMA_VERSION
+    name: str
+    ssh: SSHSettings = Field(default_factory=SSHSettings)
+    hosts: list[Host] = Field(min_length=1)
+    cluster: ClusterSpec = Field(default_factory=ClusterSpec)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _PROFILE_NAME.match(value):
+            raise ValueError(f"{value!r}: a profile name is lowercase letters, digits and '-' (e.g. lab-cluster)")
+        return value
+
+    @field_validator("hosts")
+    @classmethod
+    def _fleet(cls, hosts: list[Host]) -> list[Host]:
+        problems = fleet_problems(hosts)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return hosts
+
+    # --- derived views the plan and the screens share ---
+
+    @property
+    def control_plane(self) -> Host:
+        return next(h for h in self.hosts if h.role is Role.CONTROL_PLANE)
+
+    @property
+    def workers(self) -> list[Host]:
+        return [h for h in self.hosts if h.role is Role.WORKER]
+
+    @property
+    def untaint_control_plane(self) -> bool:
+        wanted = self.cluster.schedule_on_control_plane
+        return len(self.hosts) == 1 if wanted is None else wanted
+
+    def user_for(self, host: Host) -> str:
+        return host.user or self.ssh.user
+
+    def port_for(self, host: Host) -> int:
+        return host.port or self.ssh.port
+
+
+def fleet_problems(hosts: list[Host]) -> list[str]:
+    """Rules across hosts: one control plane, no repeated names or addresses."""
+    problems = []
+    control_planes = [h.name for h in hosts if h.role is Role.CONTROL_PLANE]
+    if len(control_planes) == 0:
+        problems.append("no host has role control-plane; mark exactly one host as control-plane")
+    elif len(control_planes) > 1:
+        problems.append(
+            f"{len(control_planes)} hosts have role control-plane ({', '.join(control_planes)}); "
+            "kwizard sets up exactly one: make the others workers"
+        )
+    for label, values in (("name", [h.name for h in hosts]), ("address", [h.address for h in hosts])):
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            problems.append(f"host {label} {', '.join(repeated)} appears more than once; each host needs its own")
+    return problems
+
+
+# --- turning pydantic's errors into messages a person can act on ---
+
+
+def looks_like_secret(key: str) -> bool:
+    lowered = key.lower()
+    return not lowered.endswith("_env") and any(word in lowered for word in _SECRET_WORDS)
+
+
+def _secret_reference_name(key: str) -> str:
+    return f"{key}_env"
+
+
+def error_message(error: dict[str, Any]) -> str:
+    """One readable sentence for one pydantic error, with the fix."""
+    kind = error["type"]
+    key = str(error["loc"][-1]) if error["loc"] else ""
+    if kind == "extra_forbidden" and looks_like_secret(key):
+        return (
+            f"'{key}' would store a secret in the profile, and profiles never hold secrets; "
+            f"write '{_secret_reference_name(key)}: VAR' (the name of an environment variable holding it) "
+            "or let kwizard ask at run time"
+        )
+    if kind == "extra_forbidden":
+        return f"unknown key '{key}'; check its spelling against the profile reference (docs/profiles.md)"
+    if kind == "literal_error" and key == "version":
+        return (
+            f"profile schema version {error.get('input')!r} is not one this kwizard reads "
+            f"(it reads version {SCHEMA_VERSION}); upgrade kwizard or set version: {SCHEMA_VERSION}"
+        )
+    if kind == "missing":
+        return "required, but missing"
+    message = error["msg"]
+    return message.removeprefix("Value error, ")
+
+
+def error_path(loc: tuple[Any, ...]) -> str:
+    """('hosts', 1, 'address') -> 'hosts[1].address'."""
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(profile)"
+
+
+def problems_from_error(error: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
+    """(location, message) per problem, in the order pydantic found them."""
+    return [(tuple(e["loc"]), error_message(e)) for e in error.errors()]

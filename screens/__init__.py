@@ -1,0 +1,1 @@
+"""The Textual face of kwizard (installed as kwizard.screens)."""
