@@ -1,0 +1,82 @@
+"""Firewall ports: the shape every port list in kwizard uses, and kubeadm's own.
+
+The CNI catalogue (kwizard.cni) lists each plugin's ports in the same shape,
+so the firewall step opens `CONTROL_PLANE_PORTS` or `WORKER_PORTS` plus
+whatever the chosen plugin needs, with one loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Bare IP protocols (no port numbers): firewalld knows them by these names.
+IP_PROTOCOL_NUMBERS = {"ipip": 4, "esp": 50}
+
+
+@dataclass(frozen=True)
+class Port:
+    """One port, port range or bare IP protocol a node must accept.
+
+    `start`/`end` are None for a bare IP protocol such as IP-in-IP ("ipip",
+    protocol 4) or ESP ("esp", protocol 50). `needed_for` names the backends
+    (or "encryption") that need it; empty means always needed.
+    """
+
+    start: int | None
+    protocol: str
+    purpose: str
+    end: int | None = None
+    needed_for: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.protocol in IP_PROTOCOL_NUMBERS:
+            if self.start is not None or self.end is not None:
+                raise ValueError(f"IP protocol {self.protocol} has no port numbers")
+            return
+        if self.protocol not in ("tcp", "udp"):
+            raise ValueError(f"unknown protocol {self.protocol!r}")
+        if self.start is None or not 0 < self.start < 65536:
+            raise ValueError(f"bad port {self.start!r}")
+        if self.end is not None and not self.start < self.end < 65536:
+            raise ValueError(f"bad port range {self.start}-{self.end}")
+
+    @property
+    def is_ip_protocol(self) -> bool:
+        return self.start is None
+
+    @property
+    def label(self) -> str:
+        """How people write it: "8472/udp", "2379-2380/tcp", "IP protocol 4 (ipip)"."""
+        if self.is_ip_protocol:
+            return f"IP protocol {IP_PROTOCOL_NUMBERS[self.protocol]} ({self.protocol})"
+        span = f"{self.start}-{self.end}" if self.end else f"{self.start}"
+        return f"{span}/{self.protocol}"
+
+    @property
+    def firewalld_arg(self) -> str:
+        """The firewall-cmd option that opens it."""
+        if self.is_ip_protocol:
+            return f"--add-protocol={self.protocol}"
+        return f"--add-port={self.label}"
+
+    def is_needed(self, backend: str | None = None, encryption: bool = False) -> bool:
+        if not self.needed_for:
+            return True
+        if backend is not None and backend in self.needed_for:
+            return True
+        return encryption and "encryption" in self.needed_for
+
+
+# kubeadm's preflight checks these on the control plane (KUBEADM.md).
+CONTROL_PLANE_PORTS: tuple[Port, ...] = (
+    Port(6443, "tcp", "Kubernetes API server"),
+    Port(2379, "tcp", "etcd server client API", end=2380),
+    Port(10250, "tcp", "kubelet API"),
+    Port(10259, "tcp", "kube-scheduler"),
+    Port(10257, "tcp", "kube-controller-manager"),
+)
+
+WORKER_PORTS: tuple[Port, ...] = (
+    Port(10250, "tcp", "kubelet API"),
+    Port(30000, "tcp", "NodePort Services", end=32767),
+)
