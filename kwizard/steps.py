@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from kwizard.findings import Finding
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -57,7 +59,13 @@ class RunContext(Protocol):
 
     values: dict[str, Any]  # e.g. "join_command"; never persisted when secret
 
-    def session(self, host: str) -> HostSession: ...
+    async def session(self, host: str) -> HostSession:
+        """The open session to `host`, connecting (or reconnecting) when needed."""
+        ...
+
+    def report(self, finding: Finding) -> None:
+        """A preflight finding, for every face and the run directory."""
+        ...
 
     def add_secret(self, text: str) -> None:
         """Mask this text in every line, event and file from now on."""
@@ -114,11 +122,16 @@ class Placeholder:
 class DryRunContext:
     """A context for printing a plan: values read as placeholders, nothing runs."""
 
+    dry_run = True
+
     def __init__(self, known: Mapping[str, Any] | None = None):
         self.values: dict[str, Any] = _PlaceholderDict(known or {})
 
-    def session(self, host: str) -> HostSession:
+    async def session(self, host: str) -> HostSession:
         raise RuntimeError("a dry run opens no sessions")
+
+    def report(self, finding: Finding) -> None:
+        return None
 
     def add_secret(self, text: str) -> None:
         return None
