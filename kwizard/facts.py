@@ -78,6 +78,16 @@ class HostFacts:
     def wanted_missing(self) -> tuple[str, ...]:
         return tuple(b for b in self.binaries_missing if b in WANTED_BINARIES)
 
+    def summary(self) -> str:
+        """One line for `kwizard check` and the hosts table: what a person checks first."""
+        runtime = ", ".join(s.rsplit("/", 1)[-1] for s in self.cri_sockets) or "no runtime"
+        kube = f"kubeadm {self.kubeadm_version}" if self.kubeadm_version else "no kubeadm"
+        parts = [self.os_pretty or f"{self.os_id} {self.os_version}", kube, runtime,
+                 "swap on" if self.swap_on else "swap off", "sudo ok" if self.sudo_ok else "sudo refused"]
+        if self.existing_cluster:
+            parts.append("already in a cluster")
+        return "; ".join(parts)
+
     def resolves(self, name: str) -> str | None:
         return dict(self.resolved).get(name)
 
