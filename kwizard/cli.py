@@ -14,11 +14,18 @@ from collections.abc import Callable, Sequence
 from kwizard import __version__
 from kwizard.profiles import ProfileError, load
 
-EXIT_OK = 0
-EXIT_STEP_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_PREFLIGHT = 3
-EXIT_INTERRUPTED = 130
+from kwizard.cli_commands import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_STEP_FAILED,
+    cmd_apply,
+    cmd_check,
+    cmd_join_command,
+    cmd_kubeconfig,
+    cmd_plan,
+    cmd_reset,
+)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -65,7 +72,70 @@ def build_parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check profile files without contacting any host")
     validate.add_argument("profiles", nargs="+", metavar="PROFILE")
     validate.set_defaults(handler=cmd_validate)
+
+    plan = commands.add_parser("plan", help="print the steps and the exact commands per host; nothing runs")
+    plan.add_argument("profile", metavar="PROFILE")
+    plan.add_argument("--reset", action="store_true", help="show the reset plan instead of the setup plan")
+    _add_reset_flags(plan)
+    plan.set_defaults(handler=cmd_plan)
+
+    check = commands.add_parser("check", help="connect, gather facts, run preflight (exit 3 on errors)")
+    check.add_argument("profile", metavar="PROFILE")
+    _add_connection_flags(check)
+    _add_output_flag(check)
+    check.set_defaults(handler=cmd_check)
+
+    apply = commands.add_parser("apply", help="set up the cluster the profile describes")
+    apply.add_argument("profile", metavar="PROFILE")
+    apply.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
+    apply.add_argument("--resume", action="store_true", help="continue the last unfinished run of this profile")
+    _add_connection_flags(apply)
+    _add_output_flag(apply)
+    apply.set_defaults(handler=cmd_apply)
+
+    reset = commands.add_parser("reset", help="tear the cluster down (kubeadm reset on every host)")
+    reset.add_argument("profile", metavar="PROFILE")
+    reset.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
+    reset.add_argument("--resume", action="store_true", help="continue the last unfinished reset of this profile")
+    _add_reset_flags(reset)
+    _add_connection_flags(reset)
+    _add_output_flag(reset)
+    reset.set_defaults(handler=cmd_reset)
+
+    join = commands.add_parser("join-command", help="print a fresh worker join command (CA hash verified)")
+    join.add_argument("profile", metavar="PROFILE")
+    _add_connection_flags(join)
+    join.set_defaults(handler=cmd_join_command)
+
+    kubeconfig = commands.add_parser("kubeconfig", help="fetch the admin kubeconfig to a local 0600 file")
+    kubeconfig.add_argument("profile", metavar="PROFILE")
+    kubeconfig.add_argument("-o", "--output-file", metavar="FILE", help="where to write it (default: kwizard's config dir)")
+    _add_connection_flags(kubeconfig)
+    kubeconfig.set_defaults(handler=cmd_kubeconfig)
     return parser
+
+
+def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--accept-new-host-keys",
+        action="store_true",
+        help="with host_key_policy accept-new: trust keys never seen before (changed keys are always refused)",
+    )
+    parser.add_argument(
+        "--sudo-password-stdin", action="store_true", help="read the sudo password from the first line of stdin"
+    )
+
+
+def _add_output_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output", choices=("text", "jsonl"), default="text", help="text for people, jsonl (one event per line) for scripts"
+    )
+
+
+def _add_reset_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--flush-iptables", action="store_true", help="also flush iptables rules after kubeadm reset")
+    parser.add_argument("--clear-ipvs", action="store_true", help="also clear IPVS tables (ipvsadm --clear)")
+    parser.add_argument("--remove-cni-config", action="store_true", help="also remove /etc/cni/net.d")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
