@@ -216,12 +216,11 @@ async def _reset(args: argparse.Namespace) -> int:
 
 
 async def _join_command(args: argparse.Namespace) -> int:
-    from kwizard.join import fresh_join_command  # noqa: PLC0415
-    from kwizard.oneshot import OneShotContext  # noqa: PLC0415
+    from kwizard.orchestrate import new_join_command  # noqa: PLC0415 - asyncssh loads only to connect
 
     profile = load_profile(args.profile)
     async with open_fleet(profile, args) as fleet:
-        join = await fresh_join_command(OneShotContext(fleet), profile.control_plane.name)
+        join = await new_join_command(profile, fleet)
     print(join.command())
     return EXIT_OK
 

@@ -213,6 +213,7 @@ class ClusterSpec(_Strict):
     open_firewall_ports: bool = True
     install_packages: bool = False
     disable_swap: bool = False
+    wait_ready_seconds: int = Field(default=600, ge=10, le=7200)  # how long nodes may take to become Ready
     cni_options: CNIOptions = Field(default_factory=CNIOptions)
 
 

@@ -16,7 +16,10 @@ from kwizard.checks import preflight
 from kwizard.events import Event
 from kwizard.facts import gather_facts
 from kwizard.findings import Finding, has_errors
+from kwizard.join import fresh_join_command
 from kwizard.model import Profile
+from kwizard.nodes import node_list
+from kwizard.oneshot import OneShotContext
 from kwizard.plan import build_setup_plan
 from kwizard.reset import ResetOptions, build_reset_plan
 from kwizard.rundir import RunDir, RunState, latest_resumable
@@ -88,6 +91,7 @@ class RunRequest:
     profile: Profile
     profile_path: Path | None = None
     resume: bool = False  # continue the latest unfinished run of this profile and plan
+    run_dir: Path | None = None  # continue this run (the TUI's retry / skip / resume)
     listeners: Iterable[Listener] = ()
     concurrency: int = 32
 
@@ -105,6 +109,9 @@ def new_runner(plan: Plan, fleet: Fleet, request: RunRequest, run_dir: RunDir) -
 
 def run_dir_for(plan: Plan, request: RunRequest) -> tuple[RunDir, RunState | None]:
     """A fresh run directory, or the unfinished one to resume."""
+    if request.run_dir is not None:
+        found = RunDir.open(request.run_dir)
+        return found, found.load_state()
     if request.resume:
         found = latest_resumable(request.profile.name, plan.name)
         if found is not None:
@@ -125,6 +132,25 @@ async def run_setup(request: RunRequest, fleet: Fleet) -> RunResult:
 
 async def run_reset(request: RunRequest, fleet: Fleet, options: ResetOptions = ResetOptions()) -> RunResult:
     return await run_plan(reset_plan(request.profile, fleet, options), fleet, request)
+
+
+def skip_step(run_dir: Path, step_id: str) -> None:
+    """Mark a failed step as finished so the next resume goes on after it (the user chose to skip it)."""
+    found = RunDir.open(run_dir)
+    state = found.load_state()
+    state.mark_step_finished(step_id)
+    if state.failed_step == step_id:
+        state.failed_step, state.failed_hosts = None, []
+    found.save_state(state)
+
+
+async def new_join_command(profile: Profile, fleet: Fleet):
+    """A fresh worker join command, its CA hash verified (the done screen's "new token")."""
+    return await fresh_join_command(OneShotContext(fleet), profile.control_plane.name)
+
+
+async def current_nodes(profile: Profile, fleet: Fleet):
+    return await node_list(await fleet.session(profile.control_plane.name))
 
 
 def summary_values(result: RunResult) -> Mapping[str, Any]:

@@ -18,12 +18,12 @@ from kwizard.join import make_join_command
 from kwizard.kubeconfig import write_kubeconfig
 from kwizard.model import Host, Profile
 from kwizard.network import choose_advertise_address
+from kwizard.nodes import node_list
 from kwizard.ports import CONTROL_PLANE_PORTS, WORKER_PORTS
 from kwizard.steps import LocalWork, Placeholder, Plan, RemoteScript, RunContext, Step, StepFailed, Upload
 
 CONFIG_PATH = f"{scripts.KWIZARD_DIR}/kubeadm-config.yaml"
 MANIFEST_DIR = f"{scripts.KWIZARD_DIR}/cni"
-READY_TIMEOUT_S = 600
 CRI_SOCKET_PREFERENCE = (
     "unix:///var/run/containerd/containerd.sock",
     "unix:///var/run/crio/crio.sock",
@@ -332,15 +332,24 @@ def _cni_apply_step(profile: Profile, cp: tuple[str, ...]) -> Step:
 
 
 def _ready_step(profile: Profile, cp: tuple[str, ...], nodes: tuple[str, ...], step_id: str, title: str) -> Step:
+    async def record_nodes(ctx: RunContext) -> None:
+        ctx.values["nodes"] = await node_list(await ctx.session(cp[0]))
+
+    wait_s = profile.cluster.wait_ready_seconds
     return Step(
         id=step_id,
         title=title,
         hosts=cp,
-        script=_same_everywhere(scripts.wait_ready(nodes, READY_TIMEOUT_S)),
-        describe=f"wait up to {READY_TIMEOUT_S // 60} min for {', '.join(nodes)} Ready and CoreDNS Running",
-        timeout=READY_TIMEOUT_S + 60,
+        script=_same_everywhere(scripts.wait_ready(nodes, wait_s)),
+        after=record_nodes,
+        describe=f"wait up to {_duration(wait_s)} for {', '.join(nodes)} Ready and CoreDNS Running",
+        timeout=wait_s + 60,
         diagnose=lambda tail: diagnose_not_ready(tail, profile),
     )
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
 
 
 def _untaint_step(profile: Profile, cp: tuple[str, ...]) -> Step:

@@ -77,6 +77,10 @@ def write_identity(host_dir: Path, hostname: str, machine_id: str, product_uuid:
     hosts = Path("/etc/hosts").read_text()
     _write(host_dir, "/etc/hosts", hosts.rstrip("\n") + f"\n127.0.1.1\t{hostname}\n")
     _write(host_dir, "/etc/machine-id", machine_id + "\n", 0o444)
+    # The machine's own resolver is not reachable from a lab host (the bridge
+    # forwards nothing): point at loopback, where nothing listens, so a name no
+    # one knows fails at once instead of waiting for a DNS timeout.
+    _write(host_dir, "/etc/resolv.conf", "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n")
     dmi = host_dir / "upper" / "sysclass" / "dmi" / "id"
     dmi.mkdir(parents=True)
     (dmi / "product_uuid").write_text(product_uuid + "\n")
