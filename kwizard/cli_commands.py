@@ -155,7 +155,7 @@ async def _apply(args: argparse.Namespace) -> int:
         _say_failed(result)
         return EXIT_INTERRUPTED if result.status == "cancelled" else EXIT_STEP_FAILED
     if args.output == "text":
-        print_finish(profile, result.values)
+        print_finish(profile, result.values, args.profile)
     return EXIT_OK
 
 
@@ -168,24 +168,31 @@ def _say_failed(result) -> None:
     )
 
 
-def print_finish(profile: Profile, values: dict) -> None:
+def print_finish(profile: Profile, values: dict, profile_path: str) -> None:
     """The end of a setup: what to copy to grow and use the cluster."""
-    join = values.get("join_command")
+    nodes = values.get("nodes") or []
     print("\nThe cluster is up.")
+    for node in nodes:
+        print(f"  {node.name:24} {node.status:9} {','.join(node.roles):16} {node.version}")
+    join = values.get("join_command")
     if join is not None:
         print("\nTo join more workers, run this on each as root (the token lives 24 h;")
-        print("`kwizard join-command PROFILE` makes a fresh one):\n")
+        print(f"`kwizard join-command {profile_path}` makes a fresh one):\n")
         print(f"  {join.command()}\n")
     else:
-        print(f"\nTo join workers later: kwizard join-command {profile.name}.yaml\n")
-    print(f"On the control plane ({profile.control_plane.name}), as a regular user:")
+        print(f"\nTo join workers later: kwizard join-command {profile_path}\n")
+    user = profile.user_for(profile.control_plane)
+    print(f"On the control plane ({profile.control_plane.name}) kwizard set up ~/.kube/config for {user};")
+    print("for another user there, run:")
     for line in kubeconfig.control_plane_setup_commands():
         print(f"  {line}")
     path = values.get("kubeconfig_path")
     if path:
+        export, merge = kubeconfig.kubeconfig_instructions(Path(path))
         print(f"\nHere, kwizard saved the admin kubeconfig to {path} (mode 0600). Use it with:")
-        for line in kubeconfig.kubeconfig_instructions(Path(path)):
-            print(f"  {line}")
+        print(f"  {export}")
+        print("or merge it into your ~/.kube/config (the old one is kept as ~/.kube/config.bak):")
+        print(f"  {merge}")
     print("\nThe API (and a dashboard, once installed) through a local proxy: kubectl proxy")
 
 
