@@ -110,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     kubeconfig = commands.add_parser("kubeconfig", help="fetch the admin kubeconfig to a local 0600 file")
     kubeconfig.add_argument("profile", metavar="PROFILE")
     kubeconfig.add_argument("-o", "--output-file", metavar="FILE", help="where to write it (default: kwizard's config dir)")
+    kubeconfig.add_argument("--force", action="store_true", help="replace FILE if it exists")
     _add_connection_flags(kubeconfig)
     kubeconfig.set_defaults(handler=cmd_kubeconfig)
     return parser

@@ -56,8 +56,13 @@ async def _ask_on_terminal(host: str, address: str, key_type: str, fingerprint: 
         f"  {key_type} key fingerprint is {fingerprint}\n"
         "Compare it with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub). Trust it? [y/N] "
     )
-    answer = await asyncio.to_thread(input, prompt)
-    return answer.strip().lower() in {"y", "yes"}
+    return (await asyncio.to_thread(_ask, prompt)).strip().lower() in {"y", "yes"}
+
+
+def _ask(prompt: str) -> str:
+    """Questions go to stderr, so stdout stays clean for `--output jsonl`."""
+    print(prompt, end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline()
 
 
 def host_key_decision(profile: Profile, args: argparse.Namespace):
@@ -135,7 +140,7 @@ def _confirm_or_refuse(args: argparse.Namespace, what: str) -> None:
         return
     if not _is_terminal():
         raise BadInput(f"refusing to {what} without --yes: not on a terminal, so nobody can confirm")
-    answer = input(f"{what[0].upper()}{what[1:]}? Type yes to go on: ")
+    answer = _ask(f"{what[0].upper()}{what[1:]}? Type yes to go on: ")
     if answer.strip().lower() != "yes":
         raise BadInput("not confirmed; nothing was changed")
 
@@ -234,12 +239,18 @@ async def _join_command(args: argparse.Namespace) -> int:
 
 async def _kubeconfig(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
+    dest = Path(args.output_file).expanduser() if args.output_file else None
+    if dest is not None and dest.exists() and not args.force:
+        raise BadInput(f"--output-file: {dest} already exists; choose another path or add --force to replace it")
     async with open_fleet(profile, args) as fleet:
         session = await fleet.session(profile.control_plane.name)
         admin_conf = await session.download(scripts.ADMIN_CONF, sudo=True)
-    dest = Path(args.output_file).expanduser() if args.output_file else None
-    path = kubeconfig.write_kubeconfig(admin_conf, profile.name, dest_dir=dest.parent if dest else None,
-                                       file_name=dest.name if dest else None)
+    try:
+        path = kubeconfig.write_kubeconfig(
+            admin_conf, profile.name, dest_dir=dest.parent if dest else None, file_name=dest.name if dest else None
+        )
+    except (kubeconfig.KubeconfigError, OSError) as exc:
+        raise BadInput(f"cannot write the kubeconfig: {exc}") from None
     print(f"admin kubeconfig for {profile.name} written to {path} (mode 0600)")
     for line in kubeconfig.kubeconfig_instructions(path):
         print(f"  {line}")

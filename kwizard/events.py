@@ -53,6 +53,13 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class Note(Event):
+    """Something kwizard itself wants the user to know, outside any step."""
+
+    message: str
+
+
+@dataclass(frozen=True)
 class RunStarted(Event):
     run_id: str
     run_dir: str
@@ -99,7 +106,7 @@ class HostFinished(Event):
 @dataclass(frozen=True)
 class StepFinished(Event):
     step_id: str
-    status: str  # done | skipped | failed
+    status: str  # done | skipped | failed | cancelled
     duration: float
     failed_hosts: tuple[str, ...] = ()
     diagnosis: str | None = None  # the likely cause and fix, when the engine knows one

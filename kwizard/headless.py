@@ -15,6 +15,7 @@ from kwizard.events import (
     HostFinished,
     HostLine,
     HostSkipped,
+    Note,
     RunFinished,
     RunStarted,
     StepFinished,
@@ -39,6 +40,9 @@ class TextPrinter:
 
     def _print(self, text: str) -> None:
         print(text, file=self.out)
+
+    def _on_Note(self, event: Note) -> None:
+        self._print(f"kwizard: {event.message}")
 
     def _on_RunStarted(self, event: RunStarted) -> None:
         self._numbers = {step_id: i for i, (step_id, _title) in enumerate(event.steps, start=1)}

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    model_validator,
     BaseModel,
     ConfigDict,
     Field,
@@ -216,6 +217,23 @@ class ClusterSpec(_Strict):
     wait_ready_seconds: int = Field(default=600, ge=10, le=7200)  # how long nodes may take to become Ready
     cni_options: CNIOptions = Field(default_factory=CNIOptions)
 
+    @model_validator(mode="after")
+    def _options_fit_the_plugin(self) -> ClusterSpec:
+        """An option the chosen plugin would ignore is a mistake worth saying, not silently dropping."""
+        options, cni = self.cni_options, self.cni
+        if options.encryption_password_env and cni is not CNI.WEAVE:
+            raise ValueError(
+                "cni_options.encryption_password_env is Weave Net's password; "
+                + ("Calico encrypts with WireGuard, switched on after install" if cni is CNI.CALICO
+                   else "Flannel encrypts with its wireguard backend")
+                + ": remove it"
+            )
+        if options.mtu and cni is CNI.FLANNEL:
+            raise ValueError("cni_options.mtu: Flannel takes its MTU from the node interface; remove it")
+        if options.interface and cni is CNI.WEAVE:
+            raise ValueError("cni_options.interface: Weave Net picks its interface itself; remove it")
+        return self
+
 
 class Profile(_Strict):
     version: Literal[1] = SCHEMA_VERSION
@@ -287,8 +305,20 @@ def looks_like_secret(key: str) -> bool:
     return not lowered.endswith("_env") and any(word in lowered for word in _SECRET_WORDS)
 
 
-def _secret_reference_name(key: str) -> str:
-    return f"{key}_env"
+# Where a profile may name a secret, by reference: the section and the field.
+SECRET_REFERENCES = {"ssh": "sudo_password_env", "cni_options": "encryption_password_env"}
+
+
+def _secret_fix(loc: tuple[Any, ...]) -> str:
+    section = str(loc[-2]) if len(loc) >= 2 else ""
+    reference = SECRET_REFERENCES.get(section)
+    if reference:
+        return (
+            f"write '{reference}: VAR' (the name of an environment variable holding it) instead"
+            + (", or pass it at run time with --sudo-password-stdin" if section == "ssh" else "")
+        )
+    known = ", ".join(f"{field} (under {where})" for where, field in SECRET_REFERENCES.items())
+    return f"remove it; the secrets kwizard uses are named by reference: {known}"
 
 
 def error_message(error: dict[str, Any]) -> str:
@@ -296,11 +326,7 @@ def error_message(error: dict[str, Any]) -> str:
     kind = error["type"]
     key = str(error["loc"][-1]) if error["loc"] else ""
     if kind == "extra_forbidden" and looks_like_secret(key):
-        return (
-            f"'{key}' would store a secret in the profile, and profiles never hold secrets; "
-            f"write '{_secret_reference_name(key)}: VAR' (the name of an environment variable holding it) "
-            "or let kwizard ask at run time"
-        )
+        return f"'{key}' would store a secret in the profile, and profiles never hold secrets; {_secret_fix(error['loc'])}"
     if kind == "extra_forbidden":
         return f"unknown key '{key}'; check its spelling against the profile reference (docs/profiles.md)"
     if kind == "literal_error" and key == "version":

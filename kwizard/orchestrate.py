@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kwizard.checks import preflight
-from kwizard.events import Event
+from kwizard.events import Event, Note
 from kwizard.facts import gather_facts
 from kwizard.findings import Finding, has_errors
 from kwizard.join import fresh_join_command
@@ -116,6 +116,8 @@ def run_dir_for(plan: Plan, request: RunRequest) -> tuple[RunDir, RunState | Non
         found = latest_resumable(request.profile.name, plan.name)
         if found is not None:
             return found, found.load_state()
+        for listener in request.listeners:
+            listener(Note(f"no unfinished {plan.name} run of {request.profile.name} to resume: starting a new one"))
     profile_path = str(request.profile_path) if request.profile_path else None
     return RunDir.create(plan.name, request.profile.name, profile_path=profile_path), None
 

@@ -53,6 +53,7 @@ def build_setup_plan(profile: Profile, preflight: LocalWork | None = None) -> Pl
         _join_command_step(profile, cp) if workers else None,
         _join_step(profile, workers) if workers else None,
         _ready_step(profile, cp, everyone, "verify", "Verify every node is Ready") if workers else None,
+        _labels_step(profile, cp) if any(h.labels for h in profile.hosts) else None,
     ]
     return Plan(name="setup", steps=[s for s in steps if s is not None], hosts=everyone)
 
@@ -381,6 +382,7 @@ def _join_step(profile: Profile, workers: tuple[str, ...]) -> Step:
     def script(ctx: RunContext, host: str) -> RemoteScript:
         join = ctx.values.get("join_command")
         command = join.command() if hasattr(join, "command") else str(Placeholder("join command"))
+        command = f"systemctl enable kubelet\n{command}"
         cri = resolve_cri_socket(profile, facts_of(ctx, host))
         extra = f" --node-name {scripts.q(host)}"
         if not cri.startswith("<"):
@@ -395,6 +397,18 @@ def _join_step(profile: Profile, workers: tuple[str, ...]) -> Step:
         probe=_same_everywhere(scripts.joined()),
         describe="kubeadm join on every worker at once; nodes already joined are skipped",
         timeout=600,
+    )
+
+
+def _labels_step(profile: Profile, cp: tuple[str, ...]) -> Step:
+    script = "".join(scripts.label_node(h.name, h.labels) for h in profile.hosts if h.labels)
+    return Step(
+        id="labels",
+        title="Label the nodes",
+        hosts=cp,
+        script=_same_everywhere(script),
+        describe="the labels the profile gives each host (kubectl label --overwrite)",
+        timeout=60,
     )
 
 

@@ -205,8 +205,9 @@ def control_plane_exists() -> str:
 
 
 def kubeadm_init(config_path: str) -> str:
+    # kubeadm starts the kubelet but warns when it is not enabled (it would not come back after a reboot).
     # The token is masked in the logs; the join command is made fresh later.
-    return f"kubeadm init --config {q(config_path)}\n"
+    return f"systemctl enable kubelet\nkubeadm init --config {q(config_path)}\n"
 
 
 def user_kubeconfig(user: str) -> str:
@@ -299,6 +300,11 @@ fi
 
 def untaint_probe(node: str) -> str:
     return f"! {KUBECTL} get node {q(node)} -o jsonpath='{{.spec.taints}}' | grep -q {q(UNTAINT_KEY)}\n"
+
+
+def label_node(node: str, labels: dict[str, str]) -> str:
+    pairs = " ".join(q(f"{key}={value}") for key, value in labels.items())
+    return f"{KUBECTL} label node {q(node)} {pairs} --overwrite\n"
 
 
 def joined() -> str:

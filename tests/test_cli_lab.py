@@ -55,6 +55,25 @@ def test_join_command_prints_a_fresh_verified_command_and_kubeconfig_writes_a_pr
     assert "current-context:" in target.read_text()
     assert f"export KUBECONFIG={target}" in fetched.stdout
 
+    before = target.read_bytes()
+    refused = user.kwizard("kubeconfig", "-o", str(target), profile)
+    assert refused.returncode == 2 and "--force" in refused.stderr
+    assert target.read_bytes() == before, "an existing file is never replaced without --force"
+
+
+def test_host_labels_reach_the_nodes(lab_factory, tmp_path, user):
+    lab = lab_factory(hosts=2)
+    profile = lab.profile()
+    profile.hosts[1].labels = {"disk": "ssd"}
+    from kwizard.profiles import save
+
+    path = save(profile, tmp_path / "labels.yaml")
+    result = user.kwizard("apply", "--yes", str(path))
+    assert result.returncode == 0, result.stdout[-2000:]
+    node = lab.hosts[1].name
+    out = lab.exec(lab.hosts[0], f"kubectl --kubeconfig=/etc/kubernetes/admin.conf get node {node} -o json").stdout
+    assert json.loads(out)["metadata"]["labels"]["disk"] == "ssd"
+
 
 def test_sudo_password_from_stdin_works_and_is_never_written(lab_factory, tmp_path, user):
     lab = lab_factory(hosts=2, scenario=Scenario("sudo-password", default=HostOptions(sudo_password=SUDO_PASSWORD)))

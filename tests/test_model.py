@@ -118,3 +118,27 @@ def test_secret_fields_are_recognised_but_references_are_not():
 
 def test_roles_parse_from_their_yaml_spelling():
     assert Host(name="n", address="10.0.0.1", role="control-plane").role is Role.CONTROL_PLANE
+
+
+@pytest.mark.parametrize(
+    ("cluster", "expected"),
+    [
+        ({"cni": "calico", "pod_cidr": "10.48.0.0/16", "cni_options": {"encryption_password_env": "P"}}, "Weave Net's password"),
+        ({"cni": "flannel", "cni_options": {"mtu": 1450}}, "Flannel takes its MTU"),
+        ({"cni": "weave", "pod_cidr": "10.32.0.0/12", "cni_options": {"interface": "eth1"}}, "Weave Net picks its interface"),
+    ],
+)
+def test_an_option_the_chosen_plugin_would_ignore_is_refused(cluster, expected):
+    with pytest.raises(ValidationError) as exc:
+        ClusterSpec(**cluster)
+    assert expected in _messages(exc.value)
+
+
+def test_a_secret_outside_a_known_place_is_told_to_go_not_renamed():
+    from kwizard.profiles import ProfileError, parse
+
+    with pytest.raises(ProfileError) as exc:
+        parse("name: x\nhosts: [{name: a, address: 10.0.0.1, role: control-plane}]\napi_token: abc\n")
+    (problem,) = exc.value.problems
+    assert "remove it" in problem.message and "api_token_env" not in problem.message
+    assert "abc" not in problem.message

@@ -123,3 +123,18 @@ def test_reset_drains_workers_before_resetting_them_then_the_control_plane():
 
 def test_reset_of_a_one_host_cluster_has_no_drain():
     assert _ids(build_reset_plan(_profile(n_workers=0))) == ["connect", "reset-control-plane", "leftovers"]
+
+
+def test_host_labels_are_applied_after_every_node_joined():
+    profile = Profile(
+        name="demo",
+        hosts=[
+            {"name": "cp-1", "address": "10.1.0.10", "role": "control-plane"},
+            {"name": "w-1", "address": "10.1.0.21", "labels": {"disk": "ssd", "example.com/rack": "r1"}},
+        ],
+    )
+    plan = build_setup_plan(profile)
+    assert _ids(plan)[-1] == "labels"
+    text = format_plan(plan, "demo")
+    assert "label node w-1 disk=ssd example.com/rack=r1 --overwrite" in text
+    assert "labels" not in _ids(build_setup_plan(_profile()))
