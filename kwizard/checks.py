@@ -93,7 +93,8 @@ def _sudo(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
     if facts.sudo_ok:
         return []
     return [_finding(Level.ERROR, "sudo.refused", facts, f"commands cannot run as root: {facts.sudo_problem}",
-                     "give the sudo password at run time, or allow this user passwordless sudo")]
+                     "give the sudo password at run time (--sudo-password-stdin, or ssh.sudo_password_env in the profile), "
+                     "or allow this user passwordless sudo")]
 
 
 def _swap(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
@@ -229,8 +230,12 @@ def _ports(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
     if not busy:
         return []
     return [_finding(Level.ERROR, "ports.in_use", facts,
-                     f"port{'s' if len(busy) > 1 else ''} {', '.join(map(str, busy))} already in use; kubeadm needs them",
+                     f"{_ports_phrase(busy)} already in use; kubeadm needs {'them' if len(busy) > 1 else 'it'}",
                      f"find the program with `ss -ltnp 'sport = :{busy[0]}'` and stop it")]
+
+
+def _ports_phrase(ports: list[int]) -> str:
+    return f"port{'s' if len(ports) > 1 else ''} {', '.join(map(str, ports))} {'are' if len(ports) > 1 else 'is'}"
 
 
 def _capacity(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:

@@ -137,7 +137,7 @@ async def host_facts(session: SSHSession, names: list[str], timeout: float = FAC
         sudo_problem = ""
     except SudoRefused as refused:
         status, out, err = await session.capture(RemoteScript(script, sudo=False), timeout)
-        sudo_problem = f"{refused.message} (fix: {refused.fix})"
+        sudo_problem = refused.message  # the check says the fix once, in its own words
     sections = split_sections(out)
     if "end" not in sections:
         raise FactsUnreadable(session.host, f"the facts script stopped early (status {status}): {err.strip()[-300:]}")
