@@ -8,16 +8,16 @@ how to point kubectl at it or merge it in themselves.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import shlex
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 import yaml
+
+from kwizard.files import write_private_atomically
 
 _CLUSTER_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _HOME_KUBECONFIG = '"$HOME/.kube/config"'
@@ -41,7 +41,7 @@ def write_kubeconfig(
     folder = Path(dest_dir) if dest_dir is not None else default_kubeconfig_dir()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = folder / (file_name or f"{cluster_name}.conf")
-    _write_private(path, yaml.safe_dump(config, sort_keys=False).encode())
+    write_private_atomically(path, yaml.safe_dump(config, sort_keys=False))
     return path
 
 
@@ -71,22 +71,6 @@ def rename_entries(config: dict[str, Any], name: str) -> dict[str, Any]:
     context["context"]["cluster"] = context["context"]["user"] = name
     config["current-context"] = name
     return config
-
-
-def _write_private(path: Path, content: bytes) -> None:
-    """Temp file created 0600 (mkstemp uses O_EXCL), fchmod'ed against odd umasks, fsync, rename."""
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
 
 
 def kubeconfig_instructions(path: Path) -> list[str]:

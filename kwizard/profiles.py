@@ -6,9 +6,7 @@ per problem (field path, line when YAML knows it), never a traceback.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +16,7 @@ import platformdirs
 import yaml
 from pydantic import ValidationError
 
+from kwizard.files import write_private_atomically
 from kwizard.model import SCHEMA_VERSION, Profile, error_path, problems_from_error
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
@@ -133,41 +132,13 @@ def dump(profile: Profile) -> str:
 
 
 def save(profile: Profile, path: str | os.PathLike[str]) -> Path:
-    """Write atomically: a temp file in the same folder, fsync, rename; 0600.
+    """Write atomically (temp file in the same folder, fsync, rename), mode 0600.
 
     If anything fails, the old file (if any) is left exactly as it was.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = dump(profile)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), 0o600)
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-    _fsync_dir(path.parent)
-    return path
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make the rename itself durable (POSIX: fsync the directory)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    return write_private_atomically(path, dump(profile))
 
 
 # --- finding saved profiles (the welcome screen's list) ---

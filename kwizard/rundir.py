@@ -18,7 +18,6 @@ import contextlib
 import json
 import os
 import re
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import IO, Any
 import platformdirs
 
 from kwizard.events import Event
+from kwizard.files import write_private_atomically
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -156,7 +156,7 @@ class RunDir:
 
     def save_state(self, state: RunState) -> None:
         state.updated_at = time.time()
-        _write_private_atomically(self.state_path, state.to_json())
+        write_private_atomically(self.state_path, state.to_json())
 
     # --- the logs (text already masked by the runner) ---
 
@@ -247,18 +247,3 @@ def _claim_new_dir(parent: Path, name: str) -> Path:
 def _open_private_for_append(path: Path) -> IO[str]:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
     return os.fdopen(fd, "a", encoding="utf-8")
-
-
-def _write_private_atomically(path: Path, text: str) -> None:
-    """Temp file in the same folder (mkstemp makes it 0600), fsync, rename over."""
-    fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
