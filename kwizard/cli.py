@@ -12,23 +12,33 @@ import sys
 from collections.abc import Callable, Sequence
 
 from kwizard import __version__
-from kwizard.profiles import ProfileError, load
+from kwizard.exitcodes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_STEP_FAILED
 
-from kwizard.cli_commands import (
-    EXIT_BAD_INPUT,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_STEP_FAILED,
-    cmd_apply,
-    cmd_check,
-    cmd_join_command,
-    cmd_kubeconfig,
-    cmd_plan,
-    cmd_reset,
-)
+# The commands' modules (pydantic, asyncssh, Textual) load only when their
+# command runs, so `kwizard --version` and `--help` answer at once.
+
+
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        from kwizard import cli_commands  # noqa: PLC0415
+
+        return getattr(cli_commands, name)(args)
+
+    handler.__name__ = name
+    return handler
+
+
+cmd_apply = _command("cmd_apply")
+cmd_check = _command("cmd_check")
+cmd_join_command = _command("cmd_join_command")
+cmd_kubeconfig = _command("cmd_kubeconfig")
+cmd_plan = _command("cmd_plan")
+cmd_reset = _command("cmd_reset")
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from kwizard.profiles import ProfileError, load  # noqa: PLC0415
+
     worst = EXIT_OK
     for path in args.profiles:
         try:

@@ -19,11 +19,7 @@ from kwizard.plan_view import format_plan
 from kwizard.profiles import ProfileError, load
 from kwizard.reset import ResetOptions, build_reset_plan
 
-EXIT_OK = 0
-EXIT_STEP_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_PREFLIGHT = 3
-EXIT_INTERRUPTED = 130
+from kwizard.exitcodes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_PREFLIGHT, EXIT_STEP_FAILED
 
 
 class BadInput(Exception):
