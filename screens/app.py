@@ -1,0 +1,143 @@
+"""The kwizard App: holds the one profile draft and walks the user through the steps.
+
+`run_app` is what `kwizard`, `kwizard tui` and `kwizard --profile FILE` call.
+The steps come back to the App through `dismiss` (screens.wizard.StepResult);
+one worker (`_wizard`) pushes each step, waits for its result, stores the
+draft and decides the next screen, so escape, "next" and the command palette
+all move through the same loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from kwizard.model import Profile
+from kwizard.profiles import ProfileError, load, user_profiles_dir
+from kwizard.screens.connections import Gatherer, HostCheck, gather_host_checks
+from kwizard.screens.draft import new_draft
+from kwizard.screens.welcome import ProfileFolder, WelcomeChoice, WelcomeScreen
+from kwizard.screens.wizard import QUIT, STEP_TITLES, STEPS, StepResult, StepScreen, target_step
+
+LIGHT_THEME = "textual-light"
+DARK_THEME = "textual-dark"
+
+
+def default_profile_folders() -> list[ProfileFolder]:
+    """The XDG profiles folder (where the wizard saves) and ./profiles (examples in a clone)."""
+    return [ProfileFolder(user_profiles_dir(), "saved"), ProfileFolder(Path("profiles"), "./profiles")]
+
+
+class KwizardApp(App[int]):
+    TITLE = "kwizard"
+    CSS_PATH = "kwizard.tcss"
+    BINDINGS = [
+        Binding("ctrl+t", "toggle_dark", "Theme", tooltip="Switch between the light and dark theme", id="theme"),
+    ]
+
+    def __init__(
+        self,
+        profile_path: str | None = None,
+        *,
+        folders: list[ProfileFolder] | None = None,
+        gather: Gatherer = gather_host_checks,
+    ) -> None:
+        super().__init__()
+        self.draft: Profile = new_draft()
+        self.draft_path: Path | None = None  # where the draft was loaded from or last saved to
+        self.checks: dict[str, HostCheck] = {}  # the last "Test connections", by host name
+        self.facts: dict[str, object] = {}  # the engine's raw facts from that test, for preflight and the plan
+        self.folders = folders if folders is not None else default_profile_folders()
+        self.gather = gather
+        self._start_path = profile_path
+        self._step: str | None = None  # the step on screen; None = welcome
+        self.resetting = False  # opened from "Reset a cluster": the review shows the reset plan
+
+    def on_mount(self) -> None:
+        self._wizard()
+
+    # --- the wizard loop ---
+
+    @work(exclusive=True, group="wizard")
+    async def _wizard(self) -> None:
+        if self._start_path is not None and self._open(Path(self._start_path)):
+            self._step = STEPS[0]
+        while True:
+            if self._step is None:
+                choice = await self.push_screen_wait(WelcomeScreen(self.folders))
+                if not self._welcome(choice):
+                    continue
+            result: StepResult = await self.push_screen_wait(self._step_screen(self._step))
+            self.draft = result.draft
+            if result.go == QUIT:
+                self.exit(0)
+                return
+            self._step = target_step(self._step, result.go)
+
+    def _welcome(self, choice: WelcomeChoice) -> bool:
+        """Act on the welcome screen's choice; True when a step should follow."""
+        if choice.action == "quit":
+            self.exit(0)
+            return False
+        if choice.action == "new":
+            self.draft, self.draft_path = new_draft(), None
+            self._forget_checks()
+        elif not self._open(choice.path):
+            return False
+        self.resetting = choice.action == "reset"
+        self._step = "review" if self.resetting else STEPS[0]
+        return True
+
+    def _open(self, path: Path | None) -> bool:
+        if path is None:
+            return False
+        try:
+            self.draft = load(path)
+        except ProfileError as exc:
+            self.notify(str(exc), title=f"Cannot open {path.name}", severity="error", timeout=10)
+            return False
+        self.draft_path = path
+        self._forget_checks()
+        return True
+
+    def _forget_checks(self) -> None:
+        self.checks, self.facts = {}, {}
+
+    def _step_screen(self, step: str) -> Screen[StepResult]:
+        # Imported here so each screen module stays independent of the App module.
+        from kwizard.screens.hosts import HostsScreen  # noqa: PLC0415
+        from kwizard.screens.plugin import PluginScreen  # noqa: PLC0415
+        from kwizard.screens.pod_network import PodNetworkScreen  # noqa: PLC0415
+        from kwizard.screens.review import ResetReviewScreen, ReviewScreen  # noqa: PLC0415
+
+        review = ResetReviewScreen if self.resetting else ReviewScreen
+        screens = {"hosts": HostsScreen, "plugin": PluginScreen, "network": PodNetworkScreen, "review": review}
+        return screens[step](self.draft)
+
+    # --- commands and keys ---
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if isinstance(screen, StepScreen):
+            for step in STEPS:
+                if step != screen.STEP:
+                    yield SystemCommand(
+                        f"Go to {STEP_TITLES[step]}",
+                        f"Show the {STEP_TITLES[step]} step (answers are kept)",
+                        lambda step=step: screen.action_leave(step),
+                    )
+            yield from screen.palette_commands()
+
+    def action_toggle_dark(self) -> None:
+        self.theme = LIGHT_THEME if self.current_theme.dark else DARK_THEME
+
+
+def run_app(profile_path: str | None) -> int:
+    """Run the wizard; returns the process exit code."""
+    result = KwizardApp(profile_path).run()
+    return result if isinstance(result, int) else 0

@@ -1,0 +1,117 @@
+"""'Test connections': gather facts from every host at once and say, per host, what was found.
+
+The engine (kwizard.facts) does the work; this module only turns its answer
+into what the Hosts screen shows: a short status for the table, the detail
+lines for the highlighted host, and the host's network for the pod network
+checks. The App is given a `Gatherer` so tests can stand in for the hosts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kwizard.hostnet import HostNetwork
+from kwizard.model import Profile
+
+if TYPE_CHECKING:
+    from kwizard.facts import HostFacts  # imported for real only when a test runs: it loads asyncssh
+
+# (host name, address, key type, SHA256 fingerprint) -> trust it?  (kwizard.ssh.HostKeyDecision)
+HostKeyQuestion = Callable[[str, str, str, str], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class HostCheck:
+    """What "Test connections" found on one host, ready to show."""
+
+    host: str
+    reachable: bool
+    summary: str  # the table's status column: short
+    details: tuple[str, ...] = ()  # OS, sudo, versions, swap, runtime: one line each
+    problem: str = ""  # why the host failed, and the fix
+    network: HostNetwork | None = None
+
+
+# (profile, host-key question) -> (checks by host, the engine's raw facts by host for preflight and the plan)
+Gatherer = Callable[[Profile, HostKeyQuestion], Awaitable[tuple[dict[str, HostCheck], dict[str, Any]]]]
+
+# Short words for the status column, from the ssh layer's error kinds.
+_ERROR_WORDS = {
+    "unreachable": "unreachable",
+    "auth refused": "auth refused",
+    "host key unknown": "host key unknown",
+    "host key changed": "HOST KEY CHANGED",
+    "sudo refused": "sudo refused",
+    "timeout": "timeout",
+    "connection lost": "connection lost",
+}
+
+
+def check_from_error(host: str, error: Exception) -> HostCheck:
+    """A host that could not be reached or used: the reason in the column, the message and fix below."""
+    kind = getattr(error, "kind", type(error).__name__)
+    message = getattr(error, "message", str(error))
+    fix = getattr(error, "fix", "")
+    word = _ERROR_WORDS.get(kind, kind)
+    if kind == "unreachable":
+        word = _unreachable_word(message)
+    problem = f"{message}\nfix: {fix}" if fix else message
+    return HostCheck(host, False, f"✗ {word}", problem=problem)
+
+
+def _unreachable_word(message: str) -> str:
+    lowered = message.lower()
+    if "refused" in lowered:
+        return "refused"
+    if "within" in lowered or "timed out" in lowered or "timeout" in lowered:
+        return "timeout"
+    if "name or service" in lowered or "resolve" in lowered:
+        return "unknown name"
+    return "unreachable"
+
+
+def check_from_facts(facts: HostFacts) -> HostCheck:
+    """A host that answered: what it runs and what it still needs."""
+    os_name = facts.os_pretty or f"{facts.os_id} {facts.os_version}".strip() or "unknown OS"
+    sudo = "works" if facts.sudo_ok else f"REFUSED: {facts.sudo_problem}"
+    swap = "ON: kubelet will not start (turn on 'swap off' on the Pod network step)" if facts.swap_on else "off"
+    details = (
+        f"OS        {os_name} (kernel {facts.kernel})",
+        f"sudo      {sudo}",
+        f"kubeadm   {facts.kubeadm_version or 'not installed'}",
+        f"kubelet   {facts.kubelet_version or 'not installed'}",
+        f"swap      {swap}",
+        f"runtime   {', '.join(facts.cri_sockets) if facts.cri_sockets else 'no container runtime socket found'}",
+    )
+    warnings = [
+        word
+        for word, bad in (
+            ("no sudo", not facts.sudo_ok),
+            ("swap on", facts.swap_on),
+            ("no kubeadm", not facts.kubeadm_version),
+            ("no runtime", not facts.cri_sockets),
+        )
+        if bad
+    ]
+    summary = f"! {', '.join(warnings)}" if warnings else f"✓ {os_name}"
+    return HostCheck(facts.host, True, summary, details, network=facts.network)
+
+
+async def gather_host_checks(
+    profile: Profile, ask: HostKeyQuestion, ssh_config: Sequence[str] | tuple[()] = ()
+) -> tuple[dict[str, HostCheck], dict[str, Any]]:
+    """The real thing: kwizard.facts over SSH, every host at once."""
+    from kwizard.facts import gather_facts  # noqa: PLC0415 - loads asyncssh only when a test runs
+
+    results = await gather_facts(profile, decide_host_key=ask, ssh_config=ssh_config)
+    checks: dict[str, HostCheck] = {}
+    facts: dict[str, Any] = {}
+    for host, result in results.items():
+        if isinstance(result, Exception):
+            checks[host] = check_from_error(host, result)
+        else:
+            checks[host] = check_from_facts(result)
+            facts[host] = result
+    return checks, facts
