@@ -209,6 +209,9 @@ def _firewalld(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
 
 
 def _existing_cluster(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
+    mismatch = _existing_pod_network(profile, facts) if role is Role.CONTROL_PLANE else []
+    if mismatch:
+        return mismatch
     if facts.existing_cluster:
         what = "init" if role is Role.CONTROL_PLANE else "join"
         return [_finding(Level.WARNING, "cluster.existing", facts,
@@ -220,6 +223,21 @@ def _existing_cluster(profile: Profile, role: Role, facts: HostFacts) -> list[Fi
                          "/var/lib/etcd is not empty but no cluster config is there: kubeadm init refuses it",
                          "remove the old etcd data (`kubeadm reset -f`, or move /var/lib/etcd away)")]
     return []
+
+
+def _existing_pod_network(profile: Profile, facts: HostFacts) -> list[Finding]:
+    """A control plane that already runs with another pod network (or none) cannot take this profile's plugin."""
+    wanted, found = profile.cluster.pod_cidr, facts.cluster_cidr
+    if found is None or found == wanted:
+        return []
+    reset = "reset it (`kwizard reset`) and apply again, or set cluster.pod_cidr to what the cluster has"
+    if found == "":
+        return [_finding(Level.ERROR, "cluster.no_pod_cidr", facts,
+                         "this control plane was initialised without a pod network (no --cluster-cidr): nodes get "
+                         "no pod CIDR and Flannel would crash-loop with 'pod cidr not assigned'",
+                         "reset it (`kwizard reset`) and apply again, so init gets podSubnet " + wanted)]
+    return [_finding(Level.ERROR, "cluster.pod_cidr_differs", facts,
+                     f"this control plane already runs with pod CIDR {found}, not the profile's {wanted}", reset)]
 
 
 def _ports(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:

@@ -64,6 +64,7 @@ class HostFacts:
     package_manager: str | None = None  # apt-get, dnf, yum, zypper
     sudo_ok: bool = True
     sudo_problem: str = ""
+    cluster_cidr: str | None = None  # an existing control plane's --cluster-cidr ("" when it has none)
     raw: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -174,6 +175,7 @@ def parse_facts(host: str, sections: Mapping[str, str], sudo_problem: str = "") 
         kubelet_enabled=sections.get("kubelet_enabled", "").split("\n")[0] == "enabled",
         cluster_files=tuple(_lines(sections.get("cluster_files", ""))),
         etcd_data=bool(sections.get("etcd_data")),
+        cluster_cidr=_cluster_cidr(sections),
         cpu_count=_int(sections.get("cpus", "")),
         mem_mb=meminfo.get("MemTotal", 0) // 1024,
         binaries_missing=tuple(line.split()[0] for line in _lines(sections.get("binaries", "")) if line.endswith(" no")),
@@ -271,3 +273,13 @@ def _resolved(text: str) -> tuple[tuple[str, str | None], ...]:
         pairs.append((name, None if address in ("", "-") else address))
     return tuple(pairs)
 
+
+CONTROLLER_MANAGER = "/etc/kubernetes/manifests/kube-controller-manager.yaml"
+
+
+def _cluster_cidr(sections: Mapping[str, str]) -> str | None:
+    """None: no control plane here; "": one that was initialised without a pod network."""
+    if CONTROLLER_MANAGER not in _lines(sections.get("cluster_files", "")):
+        return None
+    found = sections.get("cluster_cidr", "").strip().partition("=")[2]
+    return found.splitlines()[0] if found else ""

@@ -56,6 +56,7 @@ section firewalld; quick systemctl is-active firewalld || quick firewall-cmd --s
 section kubelet_enabled; quick systemctl is-enabled kubelet
 section cluster_files
 for f in $CLUSTER_FILES /etc/kubernetes/manifests/*.yaml; do [ -e "$f" ] && echo "$f"; done
+section cluster_cidr; grep -ho -- '--cluster-cidr=[^"[:space:]]*' /etc/kubernetes/manifests/kube-controller-manager.yaml 2>/dev/null
 section etcd_data; ls -A /var/lib/etcd 2>/dev/null | head -n 3
 section listening; ss -ltnH 2>/dev/null
 section resolves

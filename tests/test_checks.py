@@ -132,3 +132,23 @@ async def test_lab_duplicates_are_errors_naming_both_hosts(lab_factory, scenario
     first, second = (prof.hosts[0], prof.hosts[1]) if scenario == "duplicate-uuid" else (prof.hosts[1], prof.hosts[2])
     assert duplicate.is_error and first.name in duplicate.message and second.name in duplicate.message
     assert has_errors(findings)
+
+
+def test_an_existing_control_plane_without_or_with_another_pod_cidr_is_an_error():
+    """Unit-level: the facts a control plane initialised without --pod-network-cidr gives."""
+    import dataclasses
+
+    from kwizard.checks import preflight
+    from kwizard.facts import parse_facts
+
+    base = parse_facts("cp", {"uid": "0", "hostname": "cp", "cpus": "2", "meminfo": "MemTotal: 4000000 kB",
+                              "cluster_files": "/etc/kubernetes/admin.conf\n/etc/kubernetes/manifests/kube-controller-manager.yaml",
+                              "end": ""})
+    profile = Profile(name="p", hosts=[{"name": "cp", "address": "10.0.0.1", "role": "control-plane"}])
+    without = {f.code: f for f in preflight(profile, {"cp": dataclasses.replace(base, cluster_cidr="")})}
+    assert without["cluster.no_pod_cidr"].is_error
+    assert "pod cidr not assigned" in without["cluster.no_pod_cidr"].message
+    other = {f.code: f for f in preflight(profile, {"cp": dataclasses.replace(base, cluster_cidr="10.32.0.0/12")})}
+    assert "10.32.0.0/12" in other["cluster.pod_cidr_differs"].message
+    same = {f.code for f in preflight(profile, {"cp": dataclasses.replace(base, cluster_cidr="10.244.0.0/16")})}
+    assert not {"cluster.no_pod_cidr", "cluster.pod_cidr_differs"} & same

@@ -164,15 +164,47 @@ kubeadm init --config /tmp/no-pod-cidr.yaml
 """
 
 
-def test_flannel_on_a_cluster_initialised_without_a_pod_cidr_is_diagnosed(lab_factory, tmp_path, user):
-    """The seed's own failure: init without --pod-network-cidr, then Flannel."""
-    lab = lab_factory(hosts=1)
+def _init_without_pod_cidr(lab) -> None:
     cp = lab.hosts[0]
     init = lab.exec(cp, FLANNEL_INIT_WITHOUT_POD_CIDR.format(address=cp.address, name=cp.name))
     assert init.returncode == 0, init.stdout + init.stderr
-    result = user.kwizard("apply", "--yes", _profile(lab, tmp_path, wait_ready_seconds=10))
-    assert result.returncode == 1
-    assert "<== init: already done on every host" in result.stdout
+
+
+def test_a_control_plane_initialised_without_a_pod_cidr_is_refused_before_flannel(lab_factory, tmp_path, user):
+    """The seed's own failure, caught before anything changes: init ran without --pod-network-cidr."""
+    lab = lab_factory(hosts=1)
+    _init_without_pod_cidr(lab)
+    result = user.kwizard("apply", "--yes", _profile(lab, tmp_path))
+    assert result.returncode == 3, result.stdout[-2000:]
+    assert "initialised without a pod network" in result.stdout
     assert "pod cidr not assigned" in result.stdout
-    assert "likely cause: Flannel cannot start: the nodes have no pod CIDR" in result.stdout
-    assert "kubeadm init ran without a pod network" in result.stdout
+    assert not any(m.get("cni") for m in lab.cluster_state().get("manifests", [])), "no plugin was applied"
+
+
+async def test_flannel_crash_looping_without_a_pod_cidr_is_diagnosed_when_nodes_stay_not_ready(lab_factory, tmp_path):
+    """If Flannel runs on such a cluster anyway, the ready step's diagnosis names the cause and the fix."""
+    from kwizard.events import StepFinished
+    from kwizard.plan import build_setup_plan
+    from kwizard.rundir import RunDir
+    from kwizard.runner import Runner
+    from kwizard.ssh import Fleet
+    from kwizard.steps import Plan
+
+    lab = lab_factory(hosts=1)
+    _init_without_pod_cidr(lab)
+    cp = lab.hosts[0]
+    applied = lab.exec(cp, "curl -fsSL -o /tmp/f.yml https://github.com/flannel-io/flannel/releases/download/v0.28.9/"
+                       "kube-flannel.yml && kubectl --kubeconfig=/etc/kubernetes/admin.conf apply -f /tmp/f.yml")
+    assert applied.returncode == 0, applied.stderr
+    profile = lab.profile(wait_ready_seconds=10)
+    ready = build_setup_plan(profile).step("ready")
+    events = []
+    async with Fleet(profile, ssh_config=[], use_agent=False) as fleet:
+        runner = Runner(Plan("setup", [ready], (cp.name,)), fleet.session,
+                        run_dir=RunDir.create("setup", profile.name, base=tmp_path / "runs"), listeners=[events.append])
+        result = await runner.run()
+    assert result.status == "failed"
+    (finished,) = [e for e in events if isinstance(e, StepFinished)]
+    assert "pod cidr not assigned" in "\n".join(getattr(e, "line", "") for e in events)
+    assert finished.diagnosis.startswith("Flannel cannot start: the nodes have no pod CIDR")
+    assert "kubeadm init ran without a pod network" in finished.diagnosis

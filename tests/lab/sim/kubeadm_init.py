@@ -195,8 +195,7 @@ def init(argv: list[str]) -> int:
         pki.write_private(etc / name, pki.kubeconfig(server, ca_pem, user,
                                                      cert_file="/var/lib/kubelet/pki/kubelet-client-current.pem"))
     for manifest in preflight.MANIFESTS:
-        pki.write_private(etc / "manifests" / f"{manifest}.yaml",
-                          f"# kwizard lab: placeholder for the {manifest} static Pod (nothing runs it)\n")
+        pki.write_private(etc / "manifests" / f"{manifest}.yaml", _static_pod(manifest, cfg))
     pki.write_private(Path("/var/lib/etcd/member/snap/db"), "kwizard lab: etcd placeholder\n")
     pki.write_private(Path("/var/lib/kubelet/config.yaml"), "# kwizard lab placeholder\nkind: KubeletConfiguration\n")
     listener.start(listener.CONTROL_PLANE_PORTS)
@@ -218,3 +217,15 @@ def init(argv: list[str]) -> int:
     _print_phases(cfg, shown, certificate_key)
     _print_success(cluster, shown, certificate_key)
     return 0
+
+
+def _static_pod(manifest: str, cfg: dict) -> str:
+    """A placeholder static Pod (nothing runs it), with the flags kubeadm writes that others read back."""
+    text = f"# kwizard lab: placeholder for the {manifest} static Pod (nothing runs it)\n"
+    if manifest != "kube-controller-manager":
+        return text
+    flags = [f"--service-cluster-ip-range={cfg.get('service_subnet') or '10.96.0.0/12'}"]
+    if cfg.get("pod_subnet"):  # like kubeadm: node CIDRs are allocated only when a podSubnet was given
+        flags += ["--allocate-node-cidrs=true", f"--cluster-cidr={cfg['pod_subnet']}"]
+    return text + "spec:\n  containers:\n  - command:\n    - kube-controller-manager\n" + "".join(
+        f"    - {flag}\n" for flag in flags)
