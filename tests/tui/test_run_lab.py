@@ -1,0 +1,147 @@
+"""The run and done screens against the lab: real sshd hosts, the simulated kubeadm world.
+
+From the review screen (the seed's cluster: 1 control plane + 2 workers,
+Flannel) to the done screen; and a connection cut during join, retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import stat
+import time
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from kwizard.profiles import load
+from kwizard.reset import ResetOptions
+from kwizard.screens.app import KwizardApp
+from kwizard.screens.done import DoneScreen
+from kwizard.screens.log_pane import LogArea
+from kwizard.screens.review import ReviewScreen
+from kwizard.screens.run import RunScreen, reset_run_screen, setup_run_screen
+
+from .fakes import profile_folder
+from .run_fakes import ScreenHarness
+
+pytestmark = pytest.mark.lab
+
+JOIN_RE = re.compile(r"kubeadm join (\S+) --token ([a-z0-9]{6})\.([a-z0-9]{16}) --discovery-token-ca-cert-hash (sha256:[0-9a-f]{64})")
+
+
+def lab_ca_hash(lab) -> str:
+    pem = lab.exec(lab.hosts[0], "cat /etc/kubernetes/pki/ca.crt").stdout.encode()
+    spki = x509.load_pem_x509_certificate(pem).public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    return "sha256:" + hashlib.sha256(spki).hexdigest()
+
+
+async def wait_for(pilot, predicate, seconds: float = 180.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out; screen is {type(pilot.app.screen).__name__}"
+        await pilot.pause(0.1)
+
+
+async def review_then_run(pilot) -> RunScreen:
+    """Open the profile, go to Review, start the run (the Review screen's Run action, once wired)."""
+    app: KwizardApp = pilot.app
+    await pilot.pause()
+    app.screen.action_leave("review")
+    await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), 10)
+    screen = setup_run_screen(app.draft, app.draft_path)
+    app.push_screen(screen)
+    await pilot.pause()
+    return screen
+
+
+def all_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+async def test_seed_cluster_from_review_to_done_with_the_real_join_command(lab3, tmp_path):
+    profile_path = lab3.write_profile(tmp_path / "cluster.yaml")
+    app = KwizardApp(str(profile_path), folders=profile_folder(tmp_path))
+    cp, worker1, worker2 = (h.name for h in lab3.hosts)
+    async with app.run_test(size=(120, 40)) as pilot:
+        run = await review_then_run(pilot)
+        await wait_for(pilot, lambda: isinstance(app.screen, DoneScreen) or run.progress.status == "failed")
+        assert isinstance(app.screen, DoneScreen), run.progress.failure
+        done: DoneScreen = app.screen
+        await wait_for(pilot, lambda: done.is_mounted and "kubeadm join" in str(done.query_one("#join-command").render()), 10)
+
+        shown = str(done.query_one("#join-command").render()).replace("\n", " ")
+        assert JOIN_RE.search(shown), shown
+        (endpoint, token_id, secret, ca_hash), = JOIN_RE.findall(shown)
+        assert endpoint == f"{lab3.hosts[0].address}:6443"
+        assert ca_hash == lab_ca_hash(lab3), "the join command pins the lab's real CA"
+
+        await pilot.press("c")
+        await pilot.pause()
+        full = f"kubeadm join {endpoint} --token {token_id}.{secret} --discovery-token-ca-cert-hash {ca_hash}"
+        assert app.clipboard == full
+        copied = done.copied["join"]
+        assert copied.read_text().strip() == full
+        assert stat.S_IMODE(copied.stat().st_mode) == 0o600
+
+        logs = run.query_one(LogArea)
+        logs.flush()
+        cp_lines = "\n".join(logs.log_for(cp).lines)
+        worker_lines = "\n".join(logs.log_for(worker1).lines)
+        assert "initialized successfully" in cp_lines
+        assert "initialized successfully" not in worker_lines, "a worker's pane holds that worker's lines only"
+        assert "This node has joined the cluster" in worker_lines
+        assert "This node has joined the cluster" in "\n".join(logs.log_for(worker2).lines)
+        assert any(line.startswith(f"[{worker2}]") for line in logs.log_for("all").lines)
+        assert secret not in "\n".join(logs.log_for("all").lines), "the panes show masked lines"
+
+        run_dir = run.run_dir
+        assert run_dir is not None and run_dir.is_dir()
+        assert secret.encode() not in all_bytes(run_dir), "the token appears nowhere in the run folder"
+        assert str(run_dir) in str(done.query_one("#replay").render())
+        assert str(profile_path) in str(done.query_one("#replay").render())
+        assert "3 of 3 nodes Ready" in str(done.query_one("#nodes").render())
+
+        await pilot.press("escape")  # finish: back to the review screen the run was started from
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), 10)
+
+
+async def test_a_connection_cut_during_join_names_host_and_step_and_retry_finishes(lab3, tmp_path):
+    worker = lab3.hosts[2]
+    lab3.set_fault(worker, "cut_during", "kubeadm join")
+    profile_path = lab3.write_profile(tmp_path / "cluster.yaml")
+    app = KwizardApp(str(profile_path), folders=profile_folder(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        run = await review_then_run(pilot)
+        await wait_for(pilot, lambda: run.progress.status in ("failed", "succeeded") and not run.is_running)
+        failure = run.progress.failure
+        assert failure is not None and failure.step_id == "join" and failure.hosts == (worker.name,)
+        panel = str(run.query_one("#failure-text").render())
+        assert "Join the workers" in panel and worker.name in panel
+        first_dir = run.run_dir
+
+        lab3.clear_fault(worker, "cut_during")
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, DoneScreen) or (run.progress.status == "failed" and not run.is_running))
+        assert isinstance(app.screen, DoneScreen), run.progress.failure
+        assert run.run_dir == first_dir, "the retry continued the failed run"
+        skipped = [row.id for row in run.progress.steps if row.status == "skipped"]
+        assert "init" in skipped, "steps finished before the failure are not redone"
+        await pilot.press("escape")  # finish, as the user would
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), 10)
+
+
+async def test_reset_runs_on_the_same_run_screen_and_closes(lab3, tmp_path):
+    profile_path = lab3.write_profile(tmp_path / "cluster.yaml")
+    app = ScreenHarness(reset_run_screen(load(profile_path), ResetOptions(remove_cni_config=True), profile_path))
+    async with app.run_test(size=(100, 30)) as pilot:
+        run: RunScreen = app.first
+        await wait_for(pilot, lambda: run.progress.status in ("failed", "succeeded", "cancelled") and not run.is_running)
+        assert run.progress.status == "succeeded", run.progress.failure
+        assert [row.id for row in run.progress.steps][0] == "connect"
+        assert "reset run finished" in str(run.query_one("#run-finished-text").render())
+        await pilot.press("escape")
+        await pilot.pause()
+    assert app.outcomes[0].plan == "reset" and app.outcomes[0].status == "succeeded"
