@@ -22,7 +22,13 @@ from kwizard.profiles import ProfileError, load, user_profiles_dir
 from kwizard.screens.connections import Gatherer, HostCheck, gather_host_checks
 from kwizard.screens.draft import new_draft
 from kwizard.screens.welcome import ProfileFolder, WelcomeChoice, WelcomeScreen
-from kwizard.screens.wizard import QUIT, STEP_TITLES, STEPS, StepResult, StepScreen, target_step
+from kwizard.reset import ResetOptions
+from kwizard.rundir import latest_resumable
+from kwizard.screens.draft import validated
+from kwizard.screens.reset_confirm import ResetConfirmModal
+from kwizard.screens.run import reset_run_screen, running_screen, setup_run_screen
+from kwizard.screens.run_launch import RunOutcome
+from kwizard.screens.wizard import QUIT, RESET, RUN, STEP_TITLES, STEPS, StepResult, StepScreen, target_step
 
 LIGHT_THEME = "textual-light"
 DARK_THEME = "textual-dark"
@@ -35,7 +41,7 @@ def default_profile_folders() -> list[ProfileFolder]:
 
 class KwizardApp(App[int]):
     TITLE = "kwizard"
-    CSS_PATH = "kwizard.tcss"
+    CSS_PATH = ["kwizard.tcss", "run.tcss"]
     BINDINGS = [
         Binding("ctrl+t", "toggle_dark", "Theme", tooltip="Switch between the light and dark theme", id="theme"),
     ]
@@ -70,6 +76,9 @@ class KwizardApp(App[int]):
         while True:
             if self._step is None:
                 choice = await self.push_screen_wait(WelcomeScreen(self.folders))
+                if choice.action == "resume" and self._open(choice.path):
+                    await self._resume()
+                    continue
                 if not self._welcome(choice):
                     continue
             result: StepResult = await self.push_screen_wait(self._step_screen(self._step))
@@ -77,7 +86,52 @@ class KwizardApp(App[int]):
             if result.go == QUIT:
                 self.exit(0)
                 return
+            if result.go in (RUN, RESET):
+                await (self._run_setup() if result.go == RUN else self._run_reset())
+                continue
             self._step = target_step(self._step, result.go)
+
+    # --- running plans (the run screen) ---
+
+    async def _run_setup(self) -> None:
+        outcome = await self.push_screen_wait(setup_run_screen(validated(self.draft), self.draft_path))
+        self._after_run(outcome)
+
+    async def _run_reset(self) -> None:
+        profile = validated(self.draft)
+        options = await self.push_screen_wait(ResetConfirmModal(profile))
+        if options is None:
+            return  # kept the cluster: back on the reset review
+        outcome = await self.push_screen_wait(reset_run_screen(profile, options, self.draft_path))
+        self._after_run(outcome)
+
+    async def _resume(self) -> None:
+        """Continue the opened profile's unfinished run, on the run screen."""
+        profile = validated(self.draft)
+        found = latest_resumable(profile.name)
+        if found is None:
+            return
+        if found.load_state().plan == "reset":
+            screen = reset_run_screen(profile, ResetOptions(), self.draft_path, resume_dir=found.path)
+        else:
+            screen = setup_run_screen(profile, self.draft_path, resume_dir=found.path)
+        self._after_run(await self.push_screen_wait(screen))
+
+    def _after_run(self, outcome: RunOutcome | None) -> None:
+        """Back to the welcome screen, which offers to resume a stopped run of a saved profile;
+        a stopped run of an unsaved draft goes back to the review, where it can be saved or run again."""
+        finished = outcome is not None and outcome.status == "succeeded"
+        self._step = None if finished or self.draft_path is not None else "review"
+        if finished:
+            self.resetting = False
+
+    async def action_quit(self) -> None:
+        """Quitting mid-run asks first (the run screen cancels the run and leaves it resumable)."""
+        run = running_screen(self)
+        if run is not None:
+            run.ask_to_quit()
+            return
+        self.exit(0)
 
     def _welcome(self, choice: WelcomeChoice) -> bool:
         """Act on the welcome screen's choice; True when a step should follow."""

@@ -23,7 +23,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static
+from kwizard.screens.header import Header
+from textual.widgets import Button, Footer, Static
 
 from kwizard import kubeconfig
 from kwizard.model import Profile

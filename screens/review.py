@@ -15,6 +15,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Button, Static, TabbedContent, TabPane, Tree
 
+from kwizard.checks import preflight
 from kwizard.findings import Finding
 from kwizard.model import Profile
 from kwizard.plan import build_setup_plan
@@ -25,7 +26,7 @@ from kwizard.screens.confirm import ConfirmModal
 from kwizard.screens.draft import profile_problems, updated, validated
 from kwizard.screens.pod_network import render_findings
 from kwizard.screens.save_profile import SaveProfileModal
-from kwizard.screens.wizard import StepScreen, button_row
+from kwizard.screens.wizard import RESET, RUN, StepResult, StepScreen, button_row
 from kwizard.steps import Plan
 
 if TYPE_CHECKING:
@@ -53,7 +54,10 @@ class ReviewScreen(StepScreen):
     PLAN_TITLE = "Setup plan"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save profile", tooltip="Save the answers as a profile (a YAML file, mode 0600)"),
+        Binding("ctrl+r", "run", "Run", tooltip="Run this plan on the hosts, watching every step live"),
     ]
+    RUN_LABEL = "Run"
+    RUN_GO = RUN
 
     @property
     def kwizard(self) -> KwizardApp:
@@ -67,7 +71,11 @@ class ReviewScreen(StepScreen):
                     yield Tree("plan", id="plan")
                 with TabPane("Preflight", id="preflight-tab"):
                     yield Static("", id="preflight")
-        yield button_row(Button("Save profile", id="save", variant="primary", tooltip="ctrl+s: save the answers"))
+        yield button_row(
+            Button("Save profile", id="save", tooltip="ctrl+s: save the answers"),
+            Button(self.RUN_LABEL, id="run", variant="success" if self.RUN_GO == RUN else "error",
+                   tooltip="ctrl+r: run it on the hosts"),
+        )
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -101,10 +109,6 @@ class ReviewScreen(StepScreen):
     def _preflight(self, profile: Profile) -> str:
         if not self.kwizard.facts:
             return "No facts gathered yet: test connections on the Hosts step to see the preflight findings."
-        try:
-            from kwizard.checks import preflight  # noqa: PLC0415 - being written alongside this screen
-        except ImportError:
-            return "Preflight checks are not available in this build."
         findings: list[Finding] = preflight(profile, self.kwizard.facts)
         return render_findings(findings) or "[green]✓[/] preflight found nothing to fix."
 
@@ -140,6 +144,14 @@ class ReviewScreen(StepScreen):
     def collect(self) -> Profile:
         return updated(self.draft)
 
+    @on(Button.Pressed, "#run")
+    def action_run(self) -> None:
+        problems = profile_problems(self.draft)
+        if problems:
+            self.notify("\n".join(problems), title="Not ready to run", severity="warning")
+            return
+        self.dismiss(StepResult(self.RUN_GO, self.collect()))
+
     def palette_commands(self) -> Iterable[SystemCommand]:
         yield SystemCommand("Save profile", "Save the answers as a profile", self.action_save)
 
@@ -148,6 +160,9 @@ class ResetReviewScreen(ReviewScreen):
     """The reset plan for a saved profile: what tearing the cluster down would run."""
 
     PLAN_TITLE = "Reset plan"
+    RUN_LABEL = "Reset cluster"
+    RUN_GO = RESET
+    BINDINGS = [Binding("ctrl+r", "run", "Reset cluster", tooltip="Tear the cluster down (asks first)")]
 
     def build_plan(self, profile: Profile) -> Plan:
         return build_reset_plan(profile)

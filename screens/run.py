@@ -20,7 +20,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static
+from kwizard.screens.header import Header
+from textual.widgets import Button, Footer, Static
 
 from kwizard.events import Event, FindingReported, HostLine, HostSkipped, RunStarted, StepFinished, StepStarted
 from kwizard.model import Profile

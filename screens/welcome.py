@@ -10,9 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Button, DataTable, Footer, Header, Static
+from kwizard.screens.header import Header
+from textual.widgets import Button, DataTable, Footer, Static
 
 from kwizard.profiles import ProfileSummary, list_profiles
+from kwizard.rundir import latest_resumable
 from kwizard.screens.wizard import button_row
 
 MODIFIED_FORMAT = "%Y-%m-%d %H:%M"
@@ -20,7 +22,7 @@ MODIFIED_FORMAT = "%Y-%m-%d %H:%M"
 INTRO = (
     "kwizard stands up a kubeadm Kubernetes cluster over SSH: one control plane, any number of workers. "
     "It checks the hosts before it changes anything, and saves your answers as a profile that "
-    "replays headless (`kwizard apply --profile FILE`)."
+    "replays headless (`kwizard apply FILE`)."
 )
 
 
@@ -34,7 +36,7 @@ class ProfileFolder:
 
 @dataclass(frozen=True)
 class WelcomeChoice:
-    action: str  # "new" | "open" | "reset" | "quit"
+    action: str  # "new" | "open" | "reset" | "resume" | "quit"
     path: Path | None = None
 
 
@@ -43,6 +45,7 @@ class WelcomeScreen(Screen[WelcomeChoice]):
         Binding("n", "new", "New cluster", tooltip="Start a new cluster from scratch"),
         Binding("o", "open", "Open", tooltip="Open the highlighted profile and edit it"),
         Binding("r", "reset", "Reset cluster", tooltip="Tear down the cluster the highlighted profile set up"),
+        Binding("u", "resume", "Resume run", tooltip="Continue the highlighted profile's unfinished run"),
         Binding("escape", "quit", "Quit", tooltip="Leave kwizard"),
     ]
 
@@ -50,6 +53,7 @@ class WelcomeScreen(Screen[WelcomeChoice]):
         super().__init__()
         self.folders = folders
         self.summaries: list[ProfileSummary] = []
+        self.sub_title = "Welcome"  # before mounting: see StepScreen.__init__
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -66,7 +70,6 @@ class WelcomeScreen(Screen[WelcomeChoice]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.sub_title = "Welcome"
         table = self.query_one("#profiles", DataTable)
         table.add_columns("Name", "Hosts", "Plugin", "Modified", "Where")
         self.summaries = list_profiles([f.path for f in self.folders])
@@ -107,7 +110,13 @@ class WelcomeScreen(Screen[WelcomeChoice]):
         if summary is not None and summary.error:
             self.query_one("#profile-note", Static).update(f"This profile does not load: {summary.error}")
         elif summary is not None:
-            self.query_one("#profile-note", Static).update("enter or o: open  ·  r: reset this cluster")
+            unfinished = latest_resumable(summary.name)
+            note = "enter or o: open  ·  r: reset this cluster"
+            if unfinished is not None:
+                state = unfinished.load_state()
+                stopped = f"stopped at {state.failed_step}" if state.failed_step else state.status
+                note += f"  ·  u: resume its unfinished {state.plan} run ({stopped})"
+            self.query_one("#profile-note", Static).update(note)
 
     @on(DataTable.RowSelected, "#profiles")
     def _open_selected(self) -> None:
@@ -125,6 +134,13 @@ class WelcomeScreen(Screen[WelcomeChoice]):
 
     def action_reset(self) -> None:
         self._choose("reset")
+
+    def action_resume(self) -> None:
+        summary = self._highlighted()
+        if summary is not None and not summary.error and latest_resumable(summary.name) is None:
+            self.notify(f"{summary.name} has no unfinished run to resume.", severity="warning")
+            return
+        self._choose("resume")
 
     def action_quit(self) -> None:
         self.dismiss(WelcomeChoice("quit"))

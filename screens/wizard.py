@@ -15,7 +15,8 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Static
+from kwizard.screens.header import Header
+from textual.widgets import Button, Footer, Static
 
 from kwizard.model import Profile
 
@@ -31,6 +32,8 @@ STEP_TITLES: dict[str, str] = {
 NEXT = "next"
 BACK = "back"
 QUIT = "quit"
+RUN = "run"  # from Review: run the setup plan on the run screen
+RESET = "reset"  # from the reset review: confirm, then run the reset plan
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class StepScreen(Screen[StepResult]):
     def __init__(self, draft: Profile) -> None:
         super().__init__()
         self.draft = draft
+        # Set before mounting: a title change after mount reaches the Header's watcher, which
+        # fails (Textual's NoMatches on HeaderTitle) if the screen is already being dismissed.
+        self.sub_title = STEP_TITLES[self.STEP]
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -80,7 +86,7 @@ class StepScreen(Screen[StepResult]):
         yield from ()
 
     def on_mount(self) -> None:
-        self.sub_title = STEP_TITLES[self.STEP]
+        return None
 
     def _breadcrumb(self) -> str:
         parts = []
@@ -97,7 +103,7 @@ class StepScreen(Screen[StepResult]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "leave" and parameters == (NEXT,) and self.STEP == STEPS[-1]:
-            return False  # the last step has no "next" until the run screen exists
+            return False  # the last step goes on with Run (ctrl+r), not "next"
         return True
 
     def palette_commands(self) -> Iterable[SystemCommand]:
@@ -110,7 +116,7 @@ class StepScreen(Screen[StepResult]):
 
     def action_leave(self, go: str) -> None:
         draft = self.collect()
-        if go != BACK and go != QUIT:
+        if go not in (BACK, QUIT, RUN, RESET):
             problems = self.problems_before_next(draft)
             if problems and (go == NEXT or STEPS.index(go) > STEPS.index(self.STEP)):
                 self.notify("\n".join(problems), title="Not yet", severity="warning")

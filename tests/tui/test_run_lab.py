@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import re
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -22,7 +24,8 @@ from kwizard.screens.app import KwizardApp
 from kwizard.screens.done import DoneScreen
 from kwizard.screens.log_pane import LogArea
 from kwizard.screens.review import ReviewScreen
-from kwizard.screens.run import RunScreen, reset_run_screen, setup_run_screen
+from kwizard.screens.welcome import WelcomeScreen
+from kwizard.screens.run import RunScreen, reset_run_screen
 
 from .fakes import profile_folder
 from .run_fakes import ScreenHarness
@@ -46,15 +49,14 @@ async def wait_for(pilot, predicate, seconds: float = 180.0) -> None:
 
 
 async def review_then_run(pilot) -> RunScreen:
-    """Open the profile, go to Review, start the run (the Review screen's Run action, once wired)."""
+    """Open the profile, go to Review, and press the Review screen's Run key, as a user does."""
     app: KwizardApp = pilot.app
     await pilot.pause()
     app.screen.action_leave("review")
     await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), 10)
-    screen = setup_run_screen(app.draft, app.draft_path)
-    app.push_screen(screen)
-    await pilot.pause()
-    return screen
+    await pilot.press("ctrl+r")
+    await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), 10)
+    return app.screen
 
 
 def all_bytes(folder: Path) -> bytes:
@@ -104,8 +106,8 @@ async def test_seed_cluster_from_review_to_done_with_the_real_join_command(lab3,
         assert str(profile_path) in str(done.query_one("#replay").render())
         assert "3 of 3 nodes Ready" in str(done.query_one("#nodes").render())
 
-        await pilot.press("escape")  # finish: back to the review screen the run was started from
-        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), 10)
+        await pilot.press("escape")  # finished: back to the welcome screen, for the next cluster
+        await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen), 10)
 
 
 async def test_a_connection_cut_during_join_names_host_and_step_and_retry_finishes(lab3, tmp_path):
@@ -130,7 +132,7 @@ async def test_a_connection_cut_during_join_names_host_and_step_and_retry_finish
         skipped = [row.id for row in run.progress.steps if row.status == "skipped"]
         assert "init" in skipped, "steps finished before the failure are not redone"
         await pilot.press("escape")  # finish, as the user would
-        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), 10)
+        await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen), 10)
 
 
 async def test_reset_runs_on_the_same_run_screen_and_closes(lab3, tmp_path):
@@ -145,3 +147,61 @@ async def test_reset_runs_on_the_same_run_screen_and_closes(lab3, tmp_path):
         await pilot.press("escape")
         await pilot.pause()
     assert app.outcomes[0].plan == "reset" and app.outcomes[0].status == "succeeded"
+
+
+def _highlight(app: KwizardApp, name: str) -> None:
+    welcome: WelcomeScreen = app.screen
+    table = welcome.query_one("#profiles")
+    table.move_cursor(row=next(i for i, s in enumerate(welcome.summaries) if s.name == name))
+
+
+async def test_an_aborted_run_resumes_from_the_welcome_screen(lab3, tmp_path):
+    worker = lab3.hosts[1]
+    lab3.set_fault(worker, "cut_during", "kubeadm join")
+    profile_path = lab3.write_profile(tmp_path / "saved" / "cluster.yaml")  # listed on the welcome screen
+    app = KwizardApp(str(profile_path), folders=profile_folder(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        run = await review_then_run(pilot)
+        await wait_for(pilot, lambda: run.progress.status == "failed" and not run.is_running)
+        await pilot.press("a")  # abort: the run stays resumable
+        await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen), 10)
+        _highlight(app, load(profile_path).name)
+        await pilot.pause()
+        assert "resume its unfinished setup run (stopped at join)" in str(app.screen.query_one("#profile-note").render())
+
+        lab3.clear_fault(worker, "cut_during")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), 10)
+        resumed: RunScreen = app.screen
+        await wait_for(pilot, lambda: isinstance(app.screen, DoneScreen) or (resumed.progress.status == "failed" and not resumed.is_running))
+        assert isinstance(app.screen, DoneScreen), resumed.progress.failure
+        assert resumed.run_dir == run.run_dir, "the resume continued the aborted run"
+        assert "init" in [row.id for row in resumed.progress.steps if row.status == "skipped"]
+
+
+async def test_reset_from_the_welcome_screen_asks_for_the_control_planes_name(lab3, tmp_path, monkeypatch):
+    from kwizard.screens.reset_confirm import ResetConfirmModal
+
+    profile_path = lab3.write_profile(tmp_path / "saved" / "cluster.yaml")  # listed on the welcome screen
+    setup = subprocess.run([sys.executable, "-m", "kwizard", "apply", "--yes", str(profile_path)],
+                           capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert setup.returncode == 0, setup.stdout[-2000:]
+    cp = lab3.hosts[0].name
+    app = KwizardApp(None, folders=profile_folder(tmp_path))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen), 10)
+        _highlight(app, load(profile_path).name)
+        await pilot.press("r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ReviewScreen), 10)
+        await pilot.press("ctrl+r")
+        await wait_for(pilot, lambda: isinstance(app.screen, ResetConfirmModal), 10)
+        await pilot.press(*"wrong", "enter")
+        assert isinstance(app.screen, ResetConfirmModal), "a wrong name does not confirm"
+        app.screen.query_one("#reset-name").value = ""
+        await pilot.press(*cp, "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), 10)
+        run: RunScreen = app.screen
+        await wait_for(pilot, lambda: run.progress.status in ("failed", "succeeded") and not run.is_running)
+        assert run.progress.status == "succeeded", run.progress.failure
+    assert lab3.cluster_state().get("nodes") in ({}, None), "every node is gone"
+    assert lab3.exec(lab3.hosts[0], "test -e /etc/kubernetes/admin.conf").returncode != 0
