@@ -281,3 +281,15 @@ def test_docs_name_no_paths_of_one_machine():
     text = _all_docs()
     for marker in ("/root/", "/work/", "/tmp/kwizard-lab", "/home/kube"):
         assert marker not in text, marker
+
+
+def test_readme_pictures_are_the_current_snapshots_of_the_app():
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, str(ROOT / "docs" / "screenshots.py"), "--check"],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    readme = (ROOT / "README.md").read_text()
+    for name in ("welcome.svg", "run.svg", "done.svg"):
+        assert f"docs/images/{name}" in readme
