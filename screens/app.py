@@ -28,6 +28,7 @@ from kwizard.screens.draft import validated
 from kwizard.screens.reset_confirm import ResetConfirmModal
 from kwizard.screens.run import reset_run_screen, running_screen, setup_run_screen
 from kwizard.screens.run_launch import RunOutcome
+from kwizard.screens.sudo_password import SudoPasswordModal, password_known, remember_sudo_password, sudo_wants_a_password
 from kwizard.screens.wizard import QUIT, RESET, RUN, STEP_TITLES, STEPS, StepResult, StepScreen, target_step
 
 LIGHT_THEME = "textual-light"
@@ -63,6 +64,9 @@ class KwizardApp(App[int]):
         self._start_path = profile_path
         self._step: str | None = None  # the step on screen; None = welcome
         self.resetting = False  # opened from "Reset a cluster": the review shows the reset plan
+        # Given in screens.sudo_password's modal; memory only, for this session. Every Fleet the
+        # wizard opens takes it from here (screens.run_launch, the Hosts step's Test connections).
+        self.sudo_password: str | None = None
 
     def on_mount(self) -> None:
         self._wizard()
@@ -93,7 +97,15 @@ class KwizardApp(App[int]):
 
     # --- running plans (the run screen) ---
 
+    async def _ask_sudo_password_if_needed(self) -> None:
+        """Before a run: the last test found sudo wanting a password and none is known, so ask now
+        rather than let the run stop at its first sudo step. Cancelling runs anyway (and says why)."""
+        ssh = self.draft.ssh
+        if sudo_wants_a_password(ssh, self.checks) and not password_known(self, ssh):
+            remember_sudo_password(self, await self.push_screen_wait(SudoPasswordModal(ssh.user)))
+
     async def _run_setup(self) -> None:
+        await self._ask_sudo_password_if_needed()
         outcome = await self.push_screen_wait(setup_run_screen(validated(self.draft), self.draft_path))
         self._after_run(outcome)
 
@@ -102,6 +114,7 @@ class KwizardApp(App[int]):
         options = await self.push_screen_wait(ResetConfirmModal(profile))
         if options is None:
             return  # kept the cluster: back on the reset review
+        await self._ask_sudo_password_if_needed()
         outcome = await self.push_screen_wait(reset_run_screen(profile, options, self.draft_path))
         self._after_run(outcome)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kwizard.hostnet import HostNetwork
 from kwizard.model import Profile
@@ -32,10 +32,17 @@ class HostCheck:
     details: tuple[str, ...] = ()  # OS, sudo, versions, swap, runtime: one line each
     problem: str = ""  # why the host failed, and the fix
     network: HostNetwork | None = None
+    sudo_refused: bool = False  # sudo said no (often: it wants a password and none was given)
 
 
-# (profile, host-key question) -> (checks by host, the engine's raw facts by host for preflight and the plan)
-Gatherer = Callable[[Profile, HostKeyQuestion], Awaitable[tuple[dict[str, HostCheck], dict[str, Any]]]]
+class Gatherer(Protocol):
+    """(profile, host-key question, the session's sudo password) -> (checks by host, the engine's
+    raw facts by host for preflight and the plan)."""
+
+    def __call__(
+        self, profile: Profile, ask: HostKeyQuestion, *, sudo_password: str | None = None
+    ) -> Awaitable[tuple[dict[str, HostCheck], dict[str, Any]]]: ...
+
 
 # Short words for the status column, from the ssh layer's error kinds.
 _ERROR_WORDS = {
@@ -58,7 +65,7 @@ def check_from_error(host: str, error: Exception) -> HostCheck:
     if kind == "unreachable":
         word = _unreachable_word(message)
     problem = f"{message}\nfix: {fix}" if fix else message
-    return HostCheck(host, False, f"✗ {word}", problem=problem)
+    return HostCheck(host, False, f"✗ {word}", problem=problem, sudo_refused=kind == "sudo refused")
 
 
 def _unreachable_word(message: str) -> str:
@@ -96,16 +103,20 @@ def check_from_facts(facts: HostFacts) -> HostCheck:
         if bad
     ]
     summary = f"! {', '.join(warnings)}" if warnings else f"✓ {os_name}"
-    return HostCheck(facts.host, True, summary, details, network=facts.network)
+    return HostCheck(facts.host, True, summary, details, network=facts.network, sudo_refused=not facts.sudo_ok)
 
 
 async def gather_host_checks(
-    profile: Profile, ask: HostKeyQuestion, ssh_config: Sequence[str] | tuple[()] = ()
+    profile: Profile,
+    ask: HostKeyQuestion,
+    ssh_config: Sequence[str] | tuple[()] = (),
+    *,
+    sudo_password: str | None = None,
 ) -> tuple[dict[str, HostCheck], dict[str, Any]]:
     """The real thing: kwizard.facts over SSH, every host at once."""
     from kwizard.facts import gather_facts  # noqa: PLC0415 - loads asyncssh only when a test runs
 
-    results = await gather_facts(profile, decide_host_key=ask, ssh_config=ssh_config)
+    results = await gather_facts(profile, decide_host_key=ask, ssh_config=ssh_config, sudo_password=sudo_password)
     checks: dict[str, HostCheck] = {}
     facts: dict[str, Any] = {}
     for host, result in results.items():

@@ -20,6 +20,7 @@ from kwizard.screens.draft import updated, validated
 from kwizard.screens.host_form import HostFormModal
 from kwizard.screens.host_key import HostKeyModal
 from kwizard.screens.ssh_form import SSHSettingsModal, describe_ssh
+from kwizard.screens.sudo_password import SudoPasswordModal, known_sudo_password, password_known, remember_sudo_password, sudo_wants_a_password
 from kwizard.screens.wizard import StepScreen, button_row
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ class HostsScreen(StepScreen):
         Binding("d,delete", "remove", "Remove", tooltip="Remove the highlighted host"),
         Binding("s", "ssh", "SSH defaults", tooltip="User, key, known_hosts, jump host and sudo for every host"),
         Binding("t", "test", "Test connections", tooltip="Connect to every host at once and gather its facts"),
+        Binding("p", "sudo_password", "Sudo password", tooltip="Give the sudo password for this session (kept in memory only)"),
     ]
 
     class ConnectionsTested(Message):
@@ -122,8 +124,14 @@ class HostsScreen(StepScreen):
         elif not check.reachable:
             panel.update(f"[b]{host.name}[/] [red]{check.summary}[/]\n{check.problem}")
         else:
-            panel.update(f"[b]{host.name}[/] {check.summary}\n" + "\n".join(check.details))
+            panel.update(f"[b]{host.name}[/] {check.summary}\n" + "\n".join(check.details) + self._sudo_hint(check))
         panel.set_class(bool(check and not check.reachable), "-failed")
+
+    def _sudo_hint(self, check: HostCheck) -> str:
+        """Under a host whose sudo said no: how to give the password, when none is known yet."""
+        if not sudo_wants_a_password(self.ssh, {check.host: check}) or password_known(self.app, self.ssh):
+            return ""
+        return "\n[b]p[/]: give the sudo password (kept in memory only), then t to test again"
 
     @on(DataTable.RowSelected, "#hosts")
     def _edit_selected(self) -> None:
@@ -169,6 +177,19 @@ class HostsScreen(StepScreen):
             self.query_one("#ssh-summary", Static).update(describe_ssh(ssh))
             self._refresh_table()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "sudo_password":
+            return self.ssh.sudo  # no sudo, no password to give: the key leaves the footer
+        return super().check_action(action, parameters)
+
+    @work
+    async def action_sudo_password(self) -> None:
+        if not self.ssh.sudo:
+            return
+        answer = await self.app.push_screen_wait(SudoPasswordModal(self.ssh.user, known=known_sudo_password(self.app) is not None))
+        remember_sudo_password(self.app, answer)
+        self._show_details()
+
     # --- test connections ---
 
     @on(Button.Pressed, "#test")
@@ -187,7 +208,7 @@ class HostsScreen(StepScreen):
     @work(exclusive=True, group="connections")
     async def _test_connections(self, profile: Profile) -> None:
         try:
-            checks, facts = await self.kwizard.gather(profile, self._ask_host_key)
+            checks, facts = await self.kwizard.gather(profile, self._ask_host_key, sudo_password=self.kwizard.sudo_password)
         except Exception as exc:  # the gatherer itself failed (not one host): say so, keep the screen
             self.notify(f"{type(exc).__name__}: {exc}", title="Test connections failed", severity="error")
             checks, facts = {}, {}
@@ -210,6 +231,12 @@ class HostsScreen(StepScreen):
             self.notify(names, title=f"{len(failed)} host(s) failed", severity="error")
         elif message.checks:
             self.notify(f"All {len(message.checks)} hosts answered.", title="Connections OK")
+        refused = sudo_wants_a_password(self.ssh, message.checks)
+        if refused and not password_known(self.app, self.ssh):
+            self.notify(
+                f"sudo said no on {', '.join(refused)}: press p to give the sudo password (kept in memory only).",
+                title="Sudo needs a password?", severity="warning", timeout=10,
+            )
 
     # --- leaving ---
 
@@ -227,3 +254,5 @@ class HostsScreen(StepScreen):
         yield SystemCommand("Add host", "Add a host to the cluster", self.action_add)
         yield SystemCommand("Test connections", "Gather facts from every host at once", self.action_test)
         yield SystemCommand("SSH defaults", "Edit the SSH user, key, known_hosts, jump host, sudo", self.action_ssh)
+        if self.ssh.sudo:
+            yield SystemCommand("Sudo password…", "Give the sudo password for this session (memory only)", self.action_sudo_password)

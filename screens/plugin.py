@@ -9,6 +9,7 @@ from textual.widgets import Button, Markdown, RadioButton, RadioSet, Static
 
 from kwizard.cni import CATALOGUE, CNIPlugin, get_plugin
 from kwizard.model import CNI, Profile
+from kwizard.screens.cluster_options import fitting_options
 from kwizard.screens.draft import updated
 from kwizard.screens.wizard import StepScreen, button_row
 
@@ -85,7 +86,12 @@ class PluginScreen(StepScreen):
         if self.choice is cluster.cni:
             return self.draft
         pod_cidr = switched_pod_cidr(cluster.pod_cidr, cluster.cni, self.choice)
-        return updated(self.draft, cluster=cluster.model_copy(update={"cni": self.choice, "pod_cidr": pod_cidr}))
+        options, dropped = fitting_options(cluster.cni_options, self.choice)
+        if dropped:
+            name = get_plugin(self.choice.value).name
+            self.notify(f"{name} does not take: {', '.join(dropped)}. Removed.", title="Plugin options", timeout=6)
+        changes = {"cni": self.choice, "pod_cidr": pod_cidr, "cni_options": options}
+        return updated(self.draft, cluster=cluster.model_copy(update=changes))
 
     @on(Button.Pressed, "#next")
     def _next(self) -> None:

@@ -1,5 +1,5 @@
 """Pod network: pod and service CIDRs checked as you type against the hosts' own networks,
-the advertise address, and the cluster toggles."""
+the advertise address, the Kubernetes version and the plugin's options, and the cluster toggles."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from kwizard.findings import Finding, Level
 from kwizard.hostnet import HostNetwork
 from kwizard.model import ClusterSpec, Profile
 from kwizard.network import check_pod_cidr, check_service_cidr, choose_advertise_address, suggest_pod_cidr
+from kwizard.screens.cluster_options import ClusterOptions
 from kwizard.screens.draft import field_errors, updated
 from kwizard.screens.wizard import StepScreen, button_row
 
@@ -85,6 +86,7 @@ class PodNetworkScreen(StepScreen):
             yield Label("Advertise address (the API server's address on the control plane)")
             yield Select(self._advertise_options(), value=self._advertise_value(), allow_blank=False, id="advertise", compact=True)
             yield Static("", id="advertise-note", classes="note")
+            yield ClusterOptions(cluster, id="cluster-options")
             for field, line in TOGGLES.items():
                 with Horizontal(classes="toggle"):
                     yield Switch(self._toggle_value(field), id=field)
@@ -189,6 +191,7 @@ class PodNetworkScreen(StepScreen):
             if not field_errors(ClusterSpec, {name: self._value(name)}):
                 changes[name] = self._value(name)  # an invalid one is not kept: leaving keeps the last good value
         changes["advertise_address"] = self.query_one("#advertise", Select).value
+        changes.update(self.query_one(ClusterOptions).changes())
         for field in TOGGLES:
             changes[field] = self.query_one(f"#{field}", Switch).value
         if changes["schedule_on_control_plane"] == self._toggle_value("schedule_on_control_plane"):
@@ -200,7 +203,7 @@ class PodNetworkScreen(StepScreen):
         pod, service = self._value("pod_cidr"), self._value("service_cidr")
         nodes, plugin = len(draft.hosts), draft.cluster.cni.value
         findings = check_pod_cidr(pod, service, self.networks, nodes, plugin) + check_service_cidr(service, self.networks)
-        return [f.message for f in findings if f.is_error]
+        return [f.message for f in findings if f.is_error] + self.query_one(ClusterOptions).problems()
 
     @on(Button.Pressed, "#next")
     def _next(self) -> None:

@@ -9,8 +9,10 @@ and become widget updates (lines are batched by the log area).
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +36,24 @@ from kwizard.screens.run_state import RunProgress
 from kwizard.screens.run_widgets import StepList, run_status_line
 
 QUIT_GRACE_SECONDS = 15.0  # after "quit anyway": how long to wait for the remote commands to stop
+
+
+@contextmanager
+def frozen_heap() -> Iterator[None]:
+    """While a run streams, keep the objects alive at its start out of the garbage collector's scans.
+
+    bench/log_flood.py (docs/benchmarks.md) found the run screen's worst event-loop lags were
+    full collections re-scanning the whole app (76-183 ms pauses) while 200k lines streamed in.
+    Frozen objects are skipped by every collection, so a pause only covers what the run itself
+    made. Collected first so no garbage is frozen; unfrozen after, so a later collection can
+    still free what was alive then (a dismissed run screen, say).
+    """
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def setup_run_screen(
@@ -131,7 +151,8 @@ class RunScreen(Screen[RunOutcome]):
     @work(exclusive=True, group="run")
     async def _run_worker(self) -> None:
         try:
-            result = await self.launcher.run(self.engine_event, self.run_dir)
+            with frozen_heap():
+                result = await self.launcher.run(self.engine_event, self.run_dir)
         except Exception as exc:  # noqa: BLE001 - e.g. the run folder to resume is gone: shown, not raised
             self.progress.fail_outside_the_run(f"{type(exc).__name__}: {exc}")
             self._show_failure()

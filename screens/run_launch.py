@@ -42,7 +42,8 @@ class RunLauncher(Protocol):
 
 
 def fleet_factory_for(app: App[Any]) -> FleetFactory:
-    """A Fleet whose new-host-key question is the same modal the Hosts step shows."""
+    """A Fleet whose new-host-key question is the same modal the Hosts step shows, with the
+    session's sudo password (read when each Fleet is made, so one given mid-session counts)."""
 
     def make(profile: Profile) -> Fleet:
         from kwizard.ssh import Fleet  # noqa: PLC0415 - asyncssh only when a run starts
@@ -54,7 +55,9 @@ def fleet_factory_for(app: App[Any]) -> FleetFactory:
             app.push_screen(HostKeyModal(host, address, key_type, fingerprint), callback=answer.set_result)
             return await answer
 
-        return Fleet(profile, decide_host_key=ask)
+        # The password given in this session (screens.sudo_password); None lets the Fleet
+        # fall back to the profile's sudo_password_env.
+        return Fleet(profile, decide_host_key=ask, sudo_password=getattr(app, "sudo_password", None))
 
     return make
 

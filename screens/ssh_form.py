@@ -13,6 +13,7 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 
 from kwizard.model import HostKeyPolicy, SSHSettings
 from kwizard.screens.draft import field_errors
+from kwizard.screens.sudo_password import SudoPasswordModal, known_sudo_password, remember_sudo_password
 
 TEXT_FIELDS = {
     # field: (label, placeholder)
@@ -70,11 +71,14 @@ class SSHSettingsModal(ModalScreen[SSHSettings | None]):
                 with Horizontal(classes="toggle"):
                     yield Switch(self.ssh.sudo, id="sudo")
                     yield Static("Use sudo for commands that need root (when the user is not root)")
+                    # The password itself is never a setting: this asks for it for this session only.
+                    yield Button("Sudo password…", id="sudo-password-button", compact=True, tooltip="Give it for this session (memory only)")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Save", id="save", variant="primary")
 
     def on_mount(self) -> None:
+        self.query_one("#sudo-password-button").display = self.ssh.sudo
         self.query_one("#user", Input).focus()
 
     def form_data(self) -> dict[str, Any]:
@@ -104,6 +108,16 @@ class SSHSettingsModal(ModalScreen[SSHSettings | None]):
     def action_save(self) -> None:
         if not self._show_errors():
             self.dismiss(SSHSettings.model_validate(self.form_data()))
+
+    @on(Switch.Changed, "#sudo")
+    def _sudo_switched(self, event: Switch.Changed) -> None:
+        self.query_one("#sudo-password-button").display = event.value
+
+    @on(Button.Pressed, "#sudo-password-button")
+    def _ask_sudo_password(self) -> None:
+        user = self.query_one("#user", Input).value.strip() or self.ssh.user
+        known = known_sudo_password(self.app) is not None
+        self.app.push_screen(SudoPasswordModal(user, known=known), lambda answer: remember_sudo_password(self.app, answer))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

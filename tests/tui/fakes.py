@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,12 @@ def healthy(host: str, address: str, lan: str | None = None, tun: bool = False) 
     return HostCheck(host, True, "✓ Ubuntu 24.04.2 LTS", HEALTHY_DETAILS, network=host_network(host, address, lan, tun))
 
 
+def sudo_refused(check: HostCheck) -> HostCheck:
+    """A host that answered but whose sudo asked for a password it did not get."""
+    details = tuple("sudo      REFUSED: sudo asked for a password" if d.startswith("sudo") else d for d in check.details)
+    return replace(check, summary="! no sudo", details=details, sudo_refused=True)
+
+
 FAILURES = {
     "refused": lambda h, a: HostUnreachable(h, f"cannot connect to {a}:22: Connection refused", "check the host is up and sshd runs"),
     "timeout": lambda h, a: HostUnreachable(h, f"no SSH answer from {a}:22 within 10s", "check the host is up"),
@@ -54,11 +60,16 @@ class FakeFleet:
     lan: str | None = None  # the LAN every host also sits on, e.g. 192.168.122.0/24 (host n gets .10+n)
     failures: dict[str, str] = field(default_factory=dict)  # host name -> a FAILURES key
     ask_key_for: tuple[str, ...] = ()  # hosts whose key is new: the user is asked first
+    sudo_password: str | None = None  # every host's sudo wants this password (None: passwordless sudo)
     calls: int = 0
     answers: dict[str, bool] = field(default_factory=dict)
+    passwords_given: list[str | None] = field(default_factory=list)
 
-    async def __call__(self, profile: Profile, ask: HostKeyQuestion) -> tuple[dict[str, HostCheck], dict[str, Any]]:
+    async def __call__(
+        self, profile: Profile, ask: HostKeyQuestion, *, sudo_password: str | None = None
+    ) -> tuple[dict[str, HostCheck], dict[str, Any]]:
         self.calls += 1
+        self.passwords_given.append(sudo_password)
         checks = {}
         for index, host in enumerate(profile.hosts):
             if host.name in self.ask_key_for:
@@ -73,6 +84,8 @@ class FakeFleet:
                 continue
             lan = f"{self.lan.rsplit('.', 1)[0]}.{11 + index}/24" if self.lan else None
             checks[host.name] = healthy(host.name, host.address, lan)
+            if self.sudo_password is not None and sudo_password != self.sudo_password:
+                checks[host.name] = sudo_refused(checks[host.name])
         return checks, {}
 
 

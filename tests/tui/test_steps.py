@@ -79,7 +79,7 @@ async def test_pod_network_refuses_next_while_the_cidr_is_wrong(tmp_path):
 async def test_vpn_default_route_is_warned_about_and_a_real_address_offered(tmp_path):
     from .fakes import healthy
 
-    async def vpn_fleet(profile, ask):
+    async def vpn_fleet(profile, ask, sudo_password=None):
         return {h.name: healthy(h.name, h.address, tun=h.name == "kubemaster") for h in profile.hosts}, {}
 
     app = KwizardApp(str(saved_profile(tmp_path, three_hosts())), folders=profile_folder(tmp_path), gather=vpn_fleet)
