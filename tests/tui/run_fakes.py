@@ -202,6 +202,7 @@ class ScreenHarness(App):
     """Pushes one screen, records what it dismisses with; quit asks a running run first (as the App will)."""
 
     CSS_PATH = [SCREENS_DIR / "kwizard.tcss", SCREENS_DIR / "run.tcss"]
+    TITLE = "kwizard"  # as the real App: these snapshots are the README's pictures
 
     def __init__(self, screen: Screen) -> None:
         super().__init__()
