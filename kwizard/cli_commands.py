@@ -141,30 +141,43 @@ def _confirm_or_refuse(args: argparse.Namespace, what: str) -> None:
         raise BadInput("not confirmed; nothing was changed")
 
 
-async def _apply(args: argparse.Namespace) -> int:
+async def _run_plan_command(args: argparse.Namespace, command: str, what: str) -> tuple[int, Profile, object]:
+    """apply and reset: load, confirm, run the plan over one fleet, turn the outcome into an exit code."""
     profile = load_profile(args.profile)
-    hosts = ", ".join(h.name for h in profile.hosts)
-    _confirm_or_refuse(args, f"set up a Kubernetes cluster on {hosts}")
-    from kwizard.orchestrate import RunRequest, run_setup  # noqa: PLC0415 - asyncssh loads only to connect
+    _confirm_or_refuse(args, what.format(hosts=", ".join(h.name for h in profile.hosts)))
+    from kwizard.orchestrate import RunRequest, run_reset, run_setup  # noqa: PLC0415 - asyncssh loads only to connect
 
     request = RunRequest(profile, Path(args.profile), resume=args.resume, listeners=listeners_for(args))
     async with open_fleet(profile, args) as fleet:
-        result = await run_setup(request, fleet)
+        if command == "apply":
+            result = await run_setup(request, fleet)
+        else:
+            result = await run_reset(request, fleet, _reset_options(args))
     if result.failed_step == "preflight":
-        return EXIT_PREFLIGHT
+        return EXIT_PREFLIGHT, profile, result
     if not result.ok:
-        _say_failed(result)
-        return EXIT_INTERRUPTED if result.status == "cancelled" else EXIT_STEP_FAILED
-    if args.output == "text":
+        _say_failed(result, command, args.profile)
+        return (EXIT_INTERRUPTED if result.status == "cancelled" else EXIT_STEP_FAILED), profile, result
+    return EXIT_OK, profile, result
+
+
+async def _apply(args: argparse.Namespace) -> int:
+    code, profile, result = await _run_plan_command(args, "apply", "set up a Kubernetes cluster on {hosts}")
+    if code == EXIT_OK and args.output == "text":
         print_finish(profile, result.values, args.profile)
-    return EXIT_OK
+    return code
 
 
-def _say_failed(result) -> None:
+async def _reset(args: argparse.Namespace) -> int:
+    code, _profile, _result = await _run_plan_command(args, "reset", "tear down Kubernetes on {hosts} (kubeadm reset)")
+    return code
+
+
+def _say_failed(result, command: str, profile_path: str) -> None:
     hosts = ", ".join(result.failed_hosts) or "kwizard itself"
     print(
         f"kwizard: step '{result.failed_step}' failed on {hosts}; logs in {result.run_dir}\n"
-        "         fix the cause, then continue with: kwizard apply PROFILE --resume",
+        f"         fix the cause, then continue with: kwizard {command} --resume {profile_path}",
         file=sys.stderr,
     )
 
@@ -203,21 +216,6 @@ def _reset_options(args: argparse.Namespace) -> ResetOptions:
         clear_ipvs=getattr(args, "clear_ipvs", False),
         remove_cni_config=getattr(args, "remove_cni_config", False),
     )
-
-
-async def _reset(args: argparse.Namespace) -> int:
-    profile = load_profile(args.profile)
-    hosts = ", ".join(h.name for h in profile.hosts)
-    _confirm_or_refuse(args, f"tear down Kubernetes on {hosts} (kubeadm reset)")
-    from kwizard.orchestrate import RunRequest, run_reset  # noqa: PLC0415 - asyncssh loads only to connect
-
-    request = RunRequest(profile, Path(args.profile), resume=args.resume, listeners=listeners_for(args))
-    async with open_fleet(profile, args) as fleet:
-        result = await run_reset(request, fleet, _reset_options(args))
-    if not result.ok:
-        _say_failed(result)
-        return EXIT_INTERRUPTED if result.status == "cancelled" else EXIT_STEP_FAILED
-    return EXIT_OK
 
 
 # --- join-command / kubeconfig ---
