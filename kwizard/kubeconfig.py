@@ -8,7 +8,6 @@ how to point kubectl at it or merge it in themselves.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
 from pathlib import Path

@@ -7,7 +7,7 @@ they answer the host-key question.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -153,8 +153,3 @@ async def new_join_command(profile: Profile, fleet: Fleet):
 
 async def current_nodes(profile: Profile, fleet: Fleet):
     return await node_list(await fleet.session(profile.control_plane.name))
-
-
-def summary_values(result: RunResult) -> Mapping[str, Any]:
-    """What the end of a run hands the user: join command, kubeconfig path, nodes."""
-    return {k: result.values.get(k) for k in ("join_command", "kubeconfig_path", "nodes")}

@@ -20,7 +20,7 @@ from kwizard.model import Host, Profile
 from kwizard.network import choose_advertise_address
 from kwizard.nodes import node_list
 from kwizard.ports import CONTROL_PLANE_PORTS, WORKER_PORTS
-from kwizard.steps import LocalWork, Placeholder, Plan, RemoteScript, RunContext, Step, StepFailed, Upload
+from kwizard.steps import LocalWork, Placeholder, same_script, Plan, RemoteScript, RunContext, Step, StepFailed, Upload
 
 CONFIG_PATH = f"{scripts.KWIZARD_DIR}/kubeadm-config.yaml"
 MANIFEST_DIR = f"{scripts.KWIZARD_DIR}/cni"
@@ -144,21 +144,14 @@ def preflight_step(hosts: tuple[str, ...], work: LocalWork | None) -> Step:
     )
 
 
-def _same_everywhere(script: str | None, sudo: bool = True):
-    def script_for(ctx: RunContext, host: str) -> RemoteScript | None:
-        return None if script is None else RemoteScript(script, sudo=sudo)
-
-    return script_for
-
-
 def _hosts_file_step(profile: Profile, hosts: tuple[str, ...]) -> Step:
     block = scripts.hosts_block((h.address, h.name) for h in profile.hosts if _is_ip(h.address))
     return Step(
         id="hosts-file",
         title="Make every node resolve every other (/etc/hosts)",
         hosts=hosts,
-        script=_same_everywhere(scripts.hosts_file(profile.name, block)),
-        probe=_same_everywhere(scripts.hosts_file_probe(profile.name, block)),
+        script=same_script(scripts.hosts_file(profile.name, block)),
+        probe=same_script(scripts.hosts_file_probe(profile.name, block)),
         describe="a kwizard-marked block in /etc/hosts, replaced (not appended) on every run",
         timeout=60,
     )
@@ -169,8 +162,8 @@ def _kernel_step(hosts: tuple[str, ...]) -> Step:
         id="kernel",
         title="Kernel modules and sysctls for Kubernetes networking",
         hosts=hosts,
-        script=_same_everywhere(scripts.kernel()),
-        probe=_same_everywhere(scripts.kernel_probe()),
+        script=same_script(scripts.kernel()),
+        probe=same_script(scripts.kernel_probe()),
         describe="overlay and br_netfilter loaded at boot; ip_forward and bridge-nf-call on, persisted in /etc/sysctl.d",
         timeout=120,
     )
@@ -181,8 +174,8 @@ def _swap_step(hosts: tuple[str, ...]) -> Step:
         id="swap",
         title="Turn swap off (now and in /etc/fstab)",
         hosts=hosts,
-        script=_same_everywhere(scripts.swap_off()),
-        probe=_same_everywhere(scripts.swap_probe()),
+        script=same_script(scripts.swap_off()),
+        probe=same_script(scripts.swap_probe()),
         describe="the kubelet will not start with swap on; /etc/fstab is backed up first",
         timeout=120,
     )
@@ -225,8 +218,8 @@ def _packages_step(profile: Profile, hosts: tuple[str, ...]) -> Step:
         id="packages",
         title=f"Install containerd and kubeadm/kubelet/kubectl {_minor(profile)}",
         hosts=hosts,
-        script=_same_everywhere(scripts.packages(_minor(profile))),
-        probe=_same_everywhere(scripts.packages_probe(_minor(profile))),
+        script=same_script(scripts.packages(_minor(profile))),
+        probe=same_script(scripts.packages_probe(_minor(profile))),
         describe="from pkgs.k8s.io (apt or dnf), versions held; containerd with SystemdCgroup = true",
         timeout=1800,
     )
@@ -246,7 +239,7 @@ def _images_step(profile: Profile, cp: tuple[str, ...]) -> Step:
         title="Pull the control plane's images",
         hosts=cp,
         script=script,
-        probe=_same_everywhere(scripts.control_plane_exists()),
+        probe=same_script(scripts.control_plane_exists()),
         describe="kubeadm config images pull, so init does not wait on downloads",
         timeout=1800,
     )
@@ -261,7 +254,7 @@ def _init_step(profile: Profile, cp: tuple[str, ...]) -> Step:
         title="kubeadm init on the control plane",
         hosts=cp,
         script=script,
-        probe=_same_everywhere(scripts.control_plane_exists()),
+        probe=same_script(scripts.control_plane_exists()),
         describe=f"from a config file: podSubnet {profile.cluster.pod_cidr}, serviceSubnet {profile.cluster.service_cidr}",
         timeout=900,
         diagnose=kubeadm.diagnose_init_failure,
@@ -281,8 +274,8 @@ def _kubeconfig_step(profile: Profile, cp: tuple[str, ...]) -> Step:
         id="kubeconfig",
         title=f"kubeconfig for {user} on the control plane, and a local copy",
         hosts=cp,
-        script=_same_everywhere(scripts.user_kubeconfig(user)),
-        probe=_same_everywhere(scripts.user_kubeconfig_probe(user)),
+        script=same_script(scripts.user_kubeconfig(user)),
+        probe=same_script(scripts.user_kubeconfig_probe(user)),
         after=fetch_admin_conf,
         describe="~/.kube/config for the SSH user; admin.conf fetched to a 0600 file of its own (never ~/.kube/config)",
         timeout=60,
@@ -309,7 +302,7 @@ def _cni_fetch_step(profile: Profile, cp: tuple[str, ...]) -> Step:
         id="cni-fetch",
         title=f"Fetch the {plugin.name} {plugin.version} manifest and set the pod CIDR in it",
         hosts=cp,
-        script=None if local else _same_everywhere(scripts.fetch_manifests(files, MANIFEST_DIR)),
+        script=None if local else same_script(scripts.fetch_manifests(files, MANIFEST_DIR)),
         after=fetch_and_patch(profile, cp[0], MANIFEST_DIR, _patched_path(profile)),
         describe=(
             f"pinned upstream URLs, downloaded on the control plane; {profile.cluster.pod_cidr} written into "
@@ -326,7 +319,7 @@ def _cni_apply_step(profile: Profile, cp: tuple[str, ...]) -> Step:
         title=f"Apply {plugin.name}",
         hosts=cp,
         script=apply_script(profile, MANIFEST_DIR, _patched_path(profile)),
-        probe=_same_everywhere(applied_probe(profile)),
+        probe=same_script(applied_probe(profile)),
         describe=" then ".join(f"kubectl {m.verb} {m.filename}" for m in plugin.manifests),
         timeout=300,
     )
@@ -341,7 +334,7 @@ def _ready_step(profile: Profile, cp: tuple[str, ...], nodes: tuple[str, ...], s
         id=step_id,
         title=title,
         hosts=cp,
-        script=_same_everywhere(scripts.wait_ready(nodes, wait_s)),
+        script=same_script(scripts.wait_ready(nodes, wait_s)),
         after=record_nodes,
         describe=f"wait up to {_duration(wait_s)} for {', '.join(nodes)} Ready and CoreDNS Running",
         timeout=wait_s + 60,
@@ -359,8 +352,8 @@ def _untaint_step(profile: Profile, cp: tuple[str, ...]) -> Step:
         id="untaint",
         title="Let ordinary pods run on the control plane",
         hosts=cp,
-        script=_same_everywhere(scripts.untaint(node)),
-        probe=_same_everywhere(scripts.untaint_probe(node)),
+        script=same_script(scripts.untaint(node)),
+        probe=same_script(scripts.untaint_probe(node)),
         describe=f"kubectl taint nodes {node} {scripts.UNTAINT_KEY}- (\"not found\" means already done)",
         timeout=60,
     )
@@ -394,7 +387,7 @@ def _join_step(profile: Profile, workers: tuple[str, ...]) -> Step:
         title="Join the workers",
         hosts=workers,
         script=script,
-        probe=_same_everywhere(scripts.joined()),
+        probe=same_script(scripts.joined()),
         describe="kubeadm join on every worker at once; nodes already joined are skipped",
         timeout=600,
     )
@@ -406,7 +399,7 @@ def _labels_step(profile: Profile, cp: tuple[str, ...]) -> Step:
         id="labels",
         title="Label the nodes",
         hosts=cp,
-        script=_same_everywhere(script),
+        script=same_script(script),
         describe="the labels the profile gives each host (kubectl label --overwrite)",
         timeout=60,
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from kwizard import scripts
 from kwizard.model import Profile
-from kwizard.steps import LocalWork, Plan, RemoteScript, RunContext, Step
+from kwizard.steps import LocalWork, Plan, RemoteScript, Step, same_script
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def build_reset_plan(
                 id="drain",
                 title="Drain and delete the workers from the cluster",
                 hosts=(cp,),
-                script=_on_control_plane(scripts_for_drain(workers)),
+                script=same_script(scripts_for_drain(workers)),
                 describe="kubectl drain --delete-emptydir-data --force --ignore-daemonsets, then kubectl delete node",
                 timeout=300 + 130 * len(workers),
             )
@@ -74,20 +74,13 @@ def scripts_for_drain(workers: tuple[str, ...]) -> str:
     )
 
 
-def _on_control_plane(script: str):
-    def script_for(ctx: RunContext, host: str) -> RemoteScript:
-        return RemoteScript(script)
-
-    return script_for
-
-
 def _reset_step(step_id: str, title: str, hosts: tuple[str, ...], script: str) -> Step:
     return Step(
         id=step_id,
         title=title,
         hosts=hosts,
-        script=lambda ctx, host: RemoteScript(script),
-        probe=lambda ctx, host: RemoteScript(scripts.reset_probe()),
+        script=same_script(script),
+        probe=same_script(scripts.reset_probe()),
         describe="kubeadm reset -f: stops the kubelet, removes /etc/kubernetes state and the node's containers",
         timeout=300,
     )

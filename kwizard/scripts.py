@@ -233,10 +233,6 @@ def fetch_manifests(files: Iterable[tuple[str, str]], folder: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def manifests_present(paths: Iterable[str]) -> str:
-    return "".join(f"test -s {q(p)}\n" for p in paths)
-
-
 def apply_manifests(commands: Iterable[list[str]]) -> str:
     lines = []
     for argv in commands:

@@ -77,6 +77,15 @@ class RunContext(Protocol):
 
 
 ScriptFor = Callable[[RunContext, str], RemoteScript | None]  # None: nothing to do on that host
+
+
+def same_script(script: str, sudo: bool = True) -> ScriptFor:
+    """The same script on every host a step targets."""
+
+    def script_for(ctx: RunContext, host: str) -> RemoteScript:
+        return RemoteScript(script, sudo=sudo)
+
+    return script_for
 LocalWork = Callable[[RunContext], Awaitable[None]]
 
 

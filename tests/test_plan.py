@@ -47,7 +47,7 @@ def test_join_runs_only_on_workers_and_probes_for_an_existing_node():
 
 
 def test_plan_text_uses_todays_commands_not_the_seeds():
-    text = format_plan(build_setup_plan(_profile(n_workers=1, n=None) if False else _profile()), "demo")
+    text = format_plan(build_setup_plan(_profile()), "demo")
     assert "kubeadm init --config /etc/kubernetes/kwizard/kubeadm-config.yaml" in text
     assert "--pod-network-cidr" not in text, "kubeadm refuses --config mixed with flags"
     assert "node-role.kubernetes.io/master" not in text
