@@ -18,8 +18,9 @@ import time
 
 
 def main(argv: list[str]) -> int:
-    from kwizard.facts import HostFacts, gather_facts
-    from kwizard.profiles import load
+    from kwizard.facts.model import HostFacts
+    from kwizard.facts.gather import gather_facts
+    from kwizard.profile.store import load
 
     profile = load(argv[0])
     start = time.perf_counter()

@@ -151,11 +151,11 @@ def _close_control_masters(control_dir: Path) -> None:
 
 
 def prepare(lab, n: int, root: Path) -> Target:
-    from kwizard import profiles
-    from kwizard.facts_script import facts_script
-    from kwizard.model import Profile
+    from kwizard.profile import store as profiles
+    from kwizard.facts.script import facts_script
+    from kwizard.profile.model import Profile
     from kwizard.ssh import shell
-    from kwizard.steps import RemoteScript
+    from kwizard.plan.context import RemoteScript
 
     directory = root / f"n{n}"
     directory.mkdir()

@@ -106,8 +106,8 @@ class FloodLauncher:
         pass
 
     async def run(self, listener, run_dir):
-        from kwizard.events import HostFinished, HostLine, RunFinished, RunStarted, StepFinished, StepStarted
-        from kwizard.runner import RunResult
+        from kwizard.run.events import HostFinished, HostLine, RunFinished, RunStarted, StepFinished, StepStarted
+        from kwizard.run.runner import RunResult
 
         folder = Path(tempfile.gettempdir())
         listener(RunStarted(run_id="flood", run_dir=str(folder), plan="setup",
@@ -160,12 +160,12 @@ class FloodLauncher:
         return RunResult("succeeded", None, (), absorbed, folder)
 
     def _logs(self):
-        from kwizard.screens.log_pane import LogArea
+        from kwizard.screens.widgets.log_pane import LogArea
 
         return list(self.screen.query_one(LogArea).query("HostLog"))
 
     def _last_line(self) -> str | None:
-        from kwizard.screens.log_pane import LogArea
+        from kwizard.screens.widgets.log_pane import LogArea
 
         lines = self.screen.query_one(LogArea).log_for(HOST).lines
         return lines[-1] if lines else None
@@ -174,7 +174,7 @@ class FloodLauncher:
 def child(rate: int, seconds: float, lines: int, result_path: Path, headless: bool) -> int:
     from textual.app import App
 
-    from kwizard.screens.run import RunScreen
+    from kwizard.screens.run.screen import RunScreen
 
     class FloodApp(App[None]):
         def on_mount(self) -> None:
@@ -223,8 +223,8 @@ def measure_one(rate: int, seconds: float, lines: int, root: Path, tmux: list[st
 
 def tui_unavailable() -> str | None:
     try:
-        import kwizard.screens.log_pane  # noqa: F401
-        import kwizard.screens.run  # noqa: F401
+        import kwizard.screens.widgets.log_pane  # noqa: F401
+        import kwizard.screens.run.screen  # noqa: F401
     except ImportError as error:
         return f"the run screen does not import yet ({error})"
     return None

@@ -1,5 +1,5 @@
 import sys
 
-from kwizard.cli import main
+from kwizard.cli.main import main
 
 sys.exit(main())

@@ -17,18 +17,18 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
-from kwizard.model import Profile
-from kwizard.profiles import ProfileError, load, user_profiles_dir
+from kwizard.profile.model import Profile
+from kwizard.profile.store import ProfileError, load, user_profiles_dir
 from kwizard.screens.connections import Gatherer, HostCheck, gather_host_checks
 from kwizard.screens.draft import new_draft
-from kwizard.screens.welcome import ProfileFolder, WelcomeChoice, WelcomeScreen
-from kwizard.reset import ResetOptions
-from kwizard.rundir import latest_resumable
+from kwizard.screens.steps.welcome import ProfileFolder, WelcomeChoice, WelcomeScreen
+from kwizard.plan.reset import ResetOptions
+from kwizard.run.rundir import latest_resumable
 from kwizard.screens.draft import validated
-from kwizard.screens.reset_confirm import ResetConfirmModal
-from kwizard.screens.run import reset_run_screen, running_screen, setup_run_screen
-from kwizard.screens.run_launch import RunOutcome
-from kwizard.screens.sudo_password import SudoPasswordModal, password_known, remember_sudo_password, sudo_wants_a_password
+from kwizard.screens.dialogs.reset_confirm import ResetConfirmModal
+from kwizard.screens.run.screen import reset_run_screen, running_screen, setup_run_screen
+from kwizard.screens.run.launch import RunOutcome
+from kwizard.screens.dialogs.sudo_password import SudoPasswordModal, password_known, remember_sudo_password, sudo_wants_a_password
 from kwizard.screens.wizard import QUIT, RESET, RUN, STEP_TITLES, STEPS, StepResult, StepScreen, target_step
 
 LIGHT_THEME = "textual-light"
@@ -177,10 +177,10 @@ class KwizardApp(App[int]):
 
     def _step_screen(self, step: str) -> Screen[StepResult]:
         # Imported here so each screen module stays independent of the App module.
-        from kwizard.screens.hosts import HostsScreen  # noqa: PLC0415
-        from kwizard.screens.plugin import PluginScreen  # noqa: PLC0415
-        from kwizard.screens.pod_network import PodNetworkScreen  # noqa: PLC0415
-        from kwizard.screens.review import ResetReviewScreen, ReviewScreen  # noqa: PLC0415
+        from kwizard.screens.steps.hosts import HostsScreen  # noqa: PLC0415
+        from kwizard.screens.steps.plugin import PluginScreen  # noqa: PLC0415
+        from kwizard.screens.steps.pod_network import PodNetworkScreen  # noqa: PLC0415
+        from kwizard.screens.steps.review import ResetReviewScreen, ReviewScreen  # noqa: PLC0415
 
         review = ResetReviewScreen if self.resetting else ReviewScreen
         screens = {"hosts": HostsScreen, "plugin": PluginScreen, "network": PodNetworkScreen, "review": review}

@@ -12,11 +12,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from kwizard.hostnet import HostNetwork
-from kwizard.model import Profile
+from kwizard.facts.hostnet import HostNetwork
+from kwizard.profile.model import Profile
 
 if TYPE_CHECKING:
-    from kwizard.facts import HostFacts  # imported for real only when a test runs: it loads asyncssh
+    from kwizard.facts.model import HostFacts  # imported for real only when a test runs: it loads asyncssh
 
 # (host name, address, key type, SHA256 fingerprint) -> trust it?  (kwizard.ssh.HostKeyDecision)
 HostKeyQuestion = Callable[[str, str, str, str], Awaitable[bool]]
@@ -114,7 +114,7 @@ async def gather_host_checks(
     sudo_password: str | None = None,
 ) -> tuple[dict[str, HostCheck], dict[str, Any]]:
     """The real thing: kwizard.facts over SSH, every host at once."""
-    from kwizard.facts import gather_facts  # noqa: PLC0415 - loads asyncssh only when a test runs
+    from kwizard.facts.gather import gather_facts  # noqa: PLC0415 - loads asyncssh only when a test runs
 
     results = await gather_facts(profile, decide_host_key=ask, ssh_config=ssh_config, sudo_password=sudo_password)
     checks: dict[str, HostCheck] = {}

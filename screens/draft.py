@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from kwizard.model import ClusterSpec, Profile, SSHSettings, error_path, problems_from_error
+from kwizard.profile.model import ClusterSpec, Profile, SSHSettings, error_path, problems_from_error
 
 NEW_PROFILE_NAME = "new-cluster"
 

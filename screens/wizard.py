@@ -15,10 +15,10 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from kwizard.screens.header import Header
+from kwizard.screens.widgets.header import Header
 from textual.widgets import Button, Footer, Static
 
-from kwizard.model import Profile
+from kwizard.profile.model import Profile
 
 # The wizard's steps in order; names double as command palette targets.
 STEPS: tuple[str, ...] = ("hosts", "plugin", "network", "review")

@@ -6,11 +6,12 @@ import dataclasses
 
 import pytest
 
-from kwizard.checks import preflight
-from kwizard.facts import HostFacts, gather_facts
-from kwizard.findings import Level, has_errors
-from kwizard.hostnet import HostNetwork
-from kwizard.model import Profile
+from kwizard.checks.host import preflight
+from kwizard.facts.model import HostFacts
+from kwizard.facts.gather import gather_facts
+from kwizard.checks.findings import Level, has_errors
+from kwizard.facts.hostnet import HostNetwork
+from kwizard.profile.model import Profile
 from kwizard.ssh import HostKeyChanged, HostUnreachable
 from tests.lab.scenario import NAMED
 
@@ -138,8 +139,8 @@ def test_an_existing_control_plane_without_or_with_another_pod_cidr_is_an_error(
     """Unit-level: the facts a control plane initialised without --pod-network-cidr gives."""
     import dataclasses
 
-    from kwizard.checks import preflight
-    from kwizard.facts import parse_facts
+    from kwizard.checks.host import preflight
+    from kwizard.facts.model import parse_facts
 
     base = parse_facts("cp", {"uid": "0", "hostname": "cp", "cpus": "2", "meminfo": "MemTotal: 4000000 kB",
                               "cluster_files": "/etc/kubernetes/admin.conf\n/etc/kubernetes/manifests/kube-controller-manager.yaml",

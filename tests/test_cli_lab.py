@@ -65,7 +65,7 @@ def test_host_labels_reach_the_nodes(lab_factory, tmp_path, user):
     lab = lab_factory(hosts=2)
     profile = lab.profile()
     profile.hosts[1].labels = {"disk": "ssd"}
-    from kwizard.profiles import save
+    from kwizard.profile.store import save
 
     path = save(profile, tmp_path / "labels.yaml")
     result = user.kwizard("apply", "--yes", str(path))
@@ -183,12 +183,12 @@ def test_a_control_plane_initialised_without_a_pod_cidr_is_refused_before_flanne
 
 async def test_flannel_crash_looping_without_a_pod_cidr_is_diagnosed_when_nodes_stay_not_ready(lab_factory, tmp_path):
     """If Flannel runs on such a cluster anyway, the ready step's diagnosis names the cause and the fix."""
-    from kwizard.events import StepFinished
-    from kwizard.plan import build_setup_plan
-    from kwizard.rundir import RunDir
-    from kwizard.runner import Runner
+    from kwizard.run.events import StepFinished
+    from kwizard.plan.setup import build_setup_plan
+    from kwizard.run.rundir import RunDir
+    from kwizard.run.runner import Runner
     from kwizard.ssh import Fleet
-    from kwizard.steps import Plan
+    from kwizard.plan.steps import Plan
 
     lab = lab_factory(hosts=1)
     _init_without_pod_cidr(lab)

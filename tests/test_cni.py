@@ -12,22 +12,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kwizard import cni
-from kwizard.cni import (
-    CATALOGUE,
-    CONTROL_PLANE_PORTS,
-    WORKER_PORTS,
-    Maintenance,
-    ManifestError,
-    Port,
-    UnknownPluginError,
-    get_plugin,
-    manifest_pod_cidr,
-    patch_calico_manifest,
-    patch_flannel_manifest,
-    patch_manifest,
-    patch_weave_manifest,
-)
+from kwizard.cni import catalogue as cni
+from kwizard.cni.catalogue import CATALOGUE, CONTROL_PLANE_PORTS, WORKER_PORTS, Maintenance, ManifestError, Port, UnknownPluginError, get_plugin, manifest_pod_cidr, patch_calico_manifest, patch_flannel_manifest, patch_manifest, patch_weave_manifest
 
 # In CI `shared/` sits beside the repo clone.
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "cni"

@@ -24,8 +24,10 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from kwizard import cli_commands, events, model
-from kwizard.cli import build_parser
+from kwizard.cli import commands as cli_commands
+from kwizard.run import events
+from kwizard.profile import model
+from kwizard.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

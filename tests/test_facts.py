@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from kwizard.facts import HostFacts, gather_facts, parse_facts
-from kwizard.facts_script import facts_script, split_sections
+from kwizard.facts.model import HostFacts, parse_facts
+from kwizard.facts.gather import gather_facts
+from kwizard.facts.script import facts_script, split_sections
 from kwizard.ssh import Fleet, HostUnreachable
 
 # What the facts script printed on a Debian 12 VM with containerd, swap on and kubeadm 1.33.

@@ -24,25 +24,13 @@ from cryptography.x509.oid import NameOID
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from kwizard.findings import Level
-from kwizard.kubeadm import (
-    CAHashMismatch,
-    JoinCommand,
-    JoinCommandError,
-    TokenWithheldError,
-    ca_cert_hash,
-    diagnose_init_failure,
-    kubeadm_config_api,
-    parse_init_config,
-    parse_join_command,
-    parse_join_commands,
-    parse_preflight_errors,
-    read_kubeadm_version,
-    render_init_config,
-    verify_join_command,
-)
-from kwizard.masking import BOOTSTRAP_TOKEN_RE, CERTIFICATE_KEY_RE, mask_known_secrets
-from kwizard.model import Host, Profile, Role
+from kwizard.checks.findings import Level
+from kwizard.kube.joincmd import CAHashMismatch, JoinCommand, JoinCommandError, TokenWithheldError, ca_cert_hash, parse_join_command, parse_join_commands, verify_join_command
+from kwizard.kube.preflight import diagnose_init_failure, parse_preflight_errors
+from kwizard.kube.config import kubeadm_config_api, parse_init_config, render_init_config
+from kwizard.kube.versions import read_kubeadm_version
+from kwizard.run.masking import BOOTSTRAP_TOKEN_RE, CERTIFICATE_KEY_RE, mask_known_secrets
+from kwizard.profile.model import Host, Profile, Role
 
 TOKEN = "abcdef.0123456789abcdef"
 HASH_A = "sha256:" + "a1" * 32

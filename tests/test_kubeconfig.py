@@ -10,12 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kwizard.kubeconfig import (
-    KubeconfigError,
-    control_plane_setup_commands,
-    kubeconfig_instructions,
-    write_kubeconfig,
-)
+from kwizard.kube.kubeconfig import KubeconfigError, control_plane_setup_commands, kubeconfig_instructions, write_kubeconfig
 
 # What kubeadm writes to /etc/kubernetes/admin.conf (clusterName "lab"; data shortened).
 ADMIN_CONF = b"""\

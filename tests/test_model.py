@@ -3,7 +3,7 @@
 import pytest
 from pydantic import ValidationError
 
-from kwizard.model import ClusterSpec, Host, Profile, Role, SSHSettings, looks_like_secret
+from kwizard.profile.model import ClusterSpec, Host, Profile, Role, SSHSettings, looks_like_secret
 
 
 def _hosts(*roles: str) -> list[dict]:
@@ -135,7 +135,7 @@ def test_an_option_the_chosen_plugin_would_ignore_is_refused(cluster, expected):
 
 
 def test_a_secret_outside_a_known_place_is_told_to_go_not_renamed():
-    from kwizard.profiles import ProfileError, parse
+    from kwizard.profile.store import ProfileError, parse
 
     with pytest.raises(ProfileError) as exc:
         parse("name: x\nhosts: [{name: a, address: 10.0.0.1, role: control-plane}]\napi_token: abc\n")

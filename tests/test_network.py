@@ -9,20 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kwizard.findings import Level, has_errors
-from kwizard.network import (
-    AddressCandidate,
-    HostNetwork,
-    InterfaceAddress,
-    Route,
-    check_pod_cidr,
-    check_service_cidr,
-    choose_advertise_address,
-    host_networks,
-    is_tunnel_interface,
-    nodes_that_fit,
-    suggest_pod_cidr,
-)
+from kwizard.checks.findings import Level, has_errors
+from kwizard.checks.advertise import AddressCandidate, choose_advertise_address
+from kwizard.facts.hostnet import HostNetwork
+from kwizard.facts.hostnet import InterfaceAddress
+from kwizard.facts.hostnet import Route
+from kwizard.checks.cidr import check_pod_cidr, check_service_cidr, nodes_that_fit, suggest_pod_cidr
+from kwizard.facts.hostnet import host_networks
+from kwizard.facts.hostnet import is_tunnel_interface
 
 SERVICE = "10.96.0.0/12"
 

@@ -25,6 +25,11 @@ def test_built_wheel_installs_kwizard_screens_and_no_top_level_screens(tmp_path)
     names = zipfile.ZipFile(wheel).namelist()
     assert "kwizard/screens/__init__.py" in names
     assert not any(n.startswith("screens/") for n in names)
+    # Every package folder of the tree is in the wheel (a subpackage missing from pyproject's list would not be).
+    folders = [p.parent for p in (REPO / "kwizard").rglob("__init__.py")]
+    folders += [REPO / "kwizard" / "screens" / p.parent.relative_to(REPO / "screens") for p in (REPO / "screens").rglob("__init__.py")]
+    wanted = sorted(f"{f.relative_to(REPO).as_posix()}/__init__.py" for f in folders)
+    assert [w for w in wanted if w not in names] == []
 
     # Install it into a fresh, isolated target and import from there only.
     target = tmp_path / "site"
@@ -34,7 +39,7 @@ def test_built_wheel_installs_kwizard_screens_and_no_top_level_screens(tmp_path)
         capture_output=True,
         timeout=300,
     )
-    probe = "import kwizard.screens, kwizard.model; print(kwizard.screens.__file__)"
+    probe = "import kwizard.screens.run.screen, kwizard.profile.model, kwizard.cli.main; print(kwizard.screens.__file__)"
     result = subprocess.run(
         [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); sys.path.append({_deps()!r}); {probe}"],
         capture_output=True,

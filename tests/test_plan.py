@@ -2,10 +2,10 @@
 
 import pytest
 
-from kwizard.model import Profile
-from kwizard.plan import build_setup_plan, firewall_ports, init_config
-from kwizard.plan_view import format_plan, view_plan
-from kwizard.reset import ResetOptions, build_reset_plan
+from kwizard.profile.model import Profile
+from kwizard.plan.setup import build_setup_plan, firewall_ports, init_config
+from kwizard.plan.view import format_plan, view_plan
+from kwizard.plan.reset import ResetOptions, build_reset_plan
 
 
 def _profile(n_workers=2, **cluster) -> Profile:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from kwizard import profiles
-from kwizard.model import Profile
-from kwizard.profiles import ProfileError, load, parse, save
+from kwizard.profile import store as profiles
+from kwizard.profile.model import Profile
+from kwizard.profile.store import ProfileError, load, parse, save
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((REPO / "profiles").glob("*.yaml"))

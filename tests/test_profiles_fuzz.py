@@ -4,8 +4,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kwizard.model import Profile
-from kwizard.profiles import ProfileError, parse
+from kwizard.profile.model import Profile
+from kwizard.profile.store import ProfileError, parse
 
 scalars = st.one_of(
     st.none(),

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kwizard.events import HostLine, StepStarted
-from kwizard.rundir import RunDir, RunState, default_runs_dir, latest_resumable, list_runs
+from kwizard.run.events import HostLine, StepStarted
+from kwizard.run.rundir import RunDir, RunState, default_runs_dir, latest_resumable, list_runs
 
 
 @pytest.fixture

@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from kwizard.events import HostFinished, HostLine, HostSkipped, RunFinished, RunStarted, StepFinished, StepStarted
-from kwizard.rundir import RunDir
-from kwizard.runner import Runner
+from kwizard.run.events import HostFinished, HostLine, HostSkipped, RunFinished, RunStarted, StepFinished, StepStarted
+from kwizard.run.rundir import RunDir
+from kwizard.run.runner import Runner
 from kwizard.ssh.errors import ConnectionLost
-from kwizard.steps import Plan, RemoteScript, Step, StepFailed
+from kwizard.plan.steps import Plan, Step, StepFailed
+from kwizard.plan.context import RemoteScript
 
 TOKEN = "abcdef.0123456789abcdef"
 TOKEN_SECRET = "0123456789abcdef"

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from kwizard.events import HostFinished, HostLine, HostSkipped, StepFinished
-from kwizard.rundir import RunDir
-from kwizard.runner import Runner
+from kwizard.run.events import HostFinished, HostLine, HostSkipped, StepFinished
+from kwizard.run.rundir import RunDir
+from kwizard.run.runner import Runner
 from kwizard.ssh import Fleet
-from kwizard.steps import Plan, RemoteScript, Step
+from kwizard.plan.steps import Plan, Step
+from kwizard.plan.context import RemoteScript
 from tests.lab.naming import SIM_BIN
 from tests.lab.scenario import HostOptions, Scenario
 

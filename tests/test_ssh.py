@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from kwizard.model import HostKeyPolicy
+from kwizard.profile.model import HostKeyPolicy
 from kwizard.ssh import (
     AuthRefused,
     CommandTimeout,
@@ -18,7 +18,7 @@ from kwizard.ssh import (
     HostUnreachable,
     SudoRefused,
 )
-from kwizard.steps import RemoteScript, Upload
+from kwizard.plan.context import RemoteScript, Upload
 from tests.lab import Scenario
 from tests.lab.hostfs import HOST_KEY
 

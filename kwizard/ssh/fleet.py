@@ -18,7 +18,7 @@ from pathlib import Path
 import asyncssh
 
 from kwizard.ssh import known_hosts
-from kwizard.model import HostKeyPolicy, Profile
+from kwizard.profile.model import HostKeyPolicy, Profile
 from kwizard.ssh.session import SSHSession
 from kwizard.ssh.errors import (
     AuthRefused,

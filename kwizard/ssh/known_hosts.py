@@ -9,7 +9,7 @@ import os
 import shlex
 from pathlib import Path
 
-from kwizard.model import Profile
+from kwizard.profile.model import Profile
 
 
 def known_hosts_path(profile: Profile) -> Path:

@@ -15,7 +15,7 @@ import asyncssh
 
 from kwizard.ssh import shell
 from kwizard.ssh.errors import CommandTimeout, ConnectionLost, SSHError, SudoRefused, TransferFailed
-from kwizard.steps import RemoteScript
+from kwizard.plan.context import RemoteScript
 
 LineCallback = Callable[[str, str], None]  # (stream, line)
 

@@ -20,7 +20,7 @@ import base64
 import secrets
 import shlex
 
-from kwizard.steps import RemoteScript, Upload
+from kwizard.plan.context import RemoteScript, Upload
 
 # sudo prints this (without a newline) when it wants the password; -S reads it from stdin.
 SUDO_PROMPT = "[kwizard-sudo-password]"

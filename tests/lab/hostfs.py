@@ -17,6 +17,7 @@ import subprocess
 from pathlib import Path
 
 from . import naming
+from .sim import manifests
 
 SSHD_CONFIG = "/etc/ssh/sshd_config"
 HOST_KEY = "/etc/ssh/kwizard_lab_host_ed25519_key"
@@ -182,15 +183,14 @@ def write_sim_mountpoint(host_dir: Path) -> None:
 
 
 def copy_simulators(lab_dir: Path) -> Path:
-    """The simulators and fixtures, shared by every host of one lab (bind-mounted at SIM_MOUNT)."""
+    """The simulators and the generated CNI manifests, shared by every host of one lab (bind-mounted at SIM_MOUNT)."""
     sim = lab_dir / "sim"
     source = Path(__file__).resolve().parent / "sim"
     shutil.copytree(source, sim / "bin", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for tool in (sim / "bin").iterdir():
         os.chmod(tool, 0o755)
-    fixtures = naming.fixtures_dir() / "cni"
-    if fixtures.is_dir():
-        shutil.copytree(fixtures, sim / "fixtures", copy_function=shutil.copyfile)
+    # The lab's own manifests, generated (tests/lab/sim/manifests.py): a clone needs no ../shared/fixtures.
+    manifests.write_all(sim / "manifests")
     (sim / "host").mkdir()  # each host binds its own control folder over this
     state = sim / "state"
     state.mkdir()

@@ -93,7 +93,7 @@ class Lab:
         return build_profile(self, cni=cni, pod_cidr=pod_cidr, **cluster_overrides)
 
     def write_profile(self, path: str | os.PathLike | None = None, **profile_args) -> Path:
-        from kwizard import profiles
+        from kwizard.profile import store as profiles
 
         return profiles.save(self.profile(**profile_args), path or self.dir / "profile.yaml")
 

@@ -22,7 +22,7 @@ def _unique_names(names: list[str]) -> list[str]:
 
 
 def build_profile(lab: "Lab", cni: str = "flannel", pod_cidr: str | None = None, **cluster_overrides):
-    from kwizard.model import ClusterSpec, Host, HostKeyPolicy, Profile, Role, SSHSettings
+    from kwizard.profile.model import ClusterSpec, Host, HostKeyPolicy, Profile, Role, SSHSettings
 
     wants_password = any(h.options.sudo_password for h in lab.hosts)
     ssh = SSHSettings(

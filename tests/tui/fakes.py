@@ -7,10 +7,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kwizard.hostnet import HostNetwork, InterfaceAddress, Route
-from kwizard.model import Profile
+from kwizard.facts.hostnet import HostNetwork, InterfaceAddress, Route
+from kwizard.profile.model import Profile
 from kwizard.screens.connections import HostCheck, HostKeyQuestion, check_from_error
-from kwizard.screens.welcome import ProfileFolder
+from kwizard.screens.steps.welcome import ProfileFolder
 from kwizard.ssh import AuthRefused, HostKeyChanged, HostUnreachable
 
 # Fixed details, so screenshots do not depend on anything real.

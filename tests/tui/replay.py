@@ -6,12 +6,12 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input, RadioSet, Select, Static, Switch
 
-from kwizard.model import Profile, Role
+from kwizard.profile.model import Profile, Role
 from kwizard.screens.app import KwizardApp
-from kwizard.screens.hosts import HostsScreen
-from kwizard.screens.plugin import PluginScreen
-from kwizard.screens.pod_network import TOGGLES, PodNetworkScreen
-from kwizard.screens.review import ReviewScreen
+from kwizard.screens.steps.hosts import HostsScreen
+from kwizard.screens.steps.plugin import PluginScreen
+from kwizard.screens.steps.pod_network import TOGGLES, PodNetworkScreen
+from kwizard.screens.steps.review import ReviewScreen
 
 from .fakes import FakeFleet, profile_folder
 

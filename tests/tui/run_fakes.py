@@ -13,14 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kwizard.events import FindingReported, HostFinished, HostLine, HostSkipped, RunFinished, RunStarted, StepFinished, StepStarted
-from kwizard.findings import Finding, Level
-from kwizard.kubeadm import JoinCommand
-from kwizard.model import Profile
-from kwizard.nodes import NodeStatus
-from kwizard.plan import build_setup_plan
-from kwizard.profiles import load
-from kwizard.runner import RunResult
+from kwizard.run.events import FindingReported, HostFinished, HostLine, HostSkipped, RunFinished, RunStarted, StepFinished, StepStarted
+from kwizard.checks.findings import Finding, Level
+from kwizard.kube.joincmd import JoinCommand
+from kwizard.profile.model import Profile
+from kwizard.kube.nodes import NodeStatus
+from kwizard.plan.setup import build_setup_plan
+from kwizard.profile.store import load
+from kwizard.run.runner import RunResult
 
 SEED_PROFILE = Path(__file__).resolve().parents[2] / "profiles" / "seed-flannel.yaml"
 RUN_DIR = "state/kwizard/runs/20250101T120000Z-seed-flannel-setup"  # relative: screenshots must not vary
@@ -193,7 +193,7 @@ import kwizard.screens as _screens  # noqa: E402
 from textual.app import App  # noqa: E402
 from textual.screen import Screen  # noqa: E402
 
-from kwizard.screens.run import running_screen  # noqa: E402
+from kwizard.screens.run.screen import running_screen  # noqa: E402
 
 SCREENS_DIR = Path(_screens.__file__).parent
 

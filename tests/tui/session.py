@@ -7,12 +7,12 @@ from pathlib import Path
 from textual.pilot import Pilot
 from textual.widgets import DataTable, RadioSet, Static
 
-from kwizard.screens.hosts import HostsScreen
-from kwizard.screens.plugin import PluginScreen
-from kwizard.screens.pod_network import PodNetworkScreen
-from kwizard.screens.review import ReviewScreen
-from kwizard.screens.save_profile import SaveProfileModal
-from kwizard.screens.ssh_form import SSHSettingsModal
+from kwizard.screens.steps.hosts import HostsScreen
+from kwizard.screens.steps.plugin import PluginScreen
+from kwizard.screens.steps.pod_network import PodNetworkScreen
+from kwizard.screens.steps.review import ReviewScreen
+from kwizard.screens.dialogs.save_profile import SaveProfileModal
+from kwizard.screens.dialogs.ssh_form import SSHSettingsModal
 
 from .drive import add_host, error_of, replace_text, settle, type_text, value_of
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input
 
-from kwizard.model import CNI, CNIOptions, ClusterSpec
-from kwizard.profiles import load
+from kwizard.profile.model import CNI, CNIOptions, ClusterSpec
+from kwizard.profile.store import load
 from kwizard.screens.app import KwizardApp
-from kwizard.screens.cluster_options import OPTION_FIELDS, fitting_options, takes_option
-from kwizard.screens.pod_network import PodNetworkScreen
-from kwizard.screens.review import ReviewScreen
+from kwizard.screens.steps.cluster_options import OPTION_FIELDS, fitting_options, takes_option
+from kwizard.screens.steps.pod_network import PodNetworkScreen
+from kwizard.screens.steps.review import ReviewScreen
 
 from .drive import error_of, replace_text, value_of
 from .fakes import FakeFleet, profile_folder

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from textual.widgets import Button, Checkbox
 
-from kwizard.kubeadm import JoinCommand
-from kwizard.reset import ResetOptions
-from kwizard.screens.done import DoneScreen, FinishSummary
-from kwizard.screens.reset_confirm import ResetConfirmModal
+from kwizard.kube.joincmd import JoinCommand
+from kwizard.plan.reset import ResetOptions
+from kwizard.screens.run.done import DoneScreen, FinishSummary
+from kwizard.screens.dialogs.reset_confirm import ResetConfirmModal
 
 from .drive import type_text
 from .run_fakes import CA_HASH, RUN_DIR, ScreenHarness, fixed_join, fixed_nodes, seed_profile

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Static
 
-from kwizard.model import Role
+from kwizard.profile.model import Role
 from kwizard.screens.app import KwizardApp
-from kwizard.screens.host_form import HostFormModal
-from kwizard.screens.host_key import HostKeyModal
-from kwizard.screens.hosts import HostsScreen
+from kwizard.screens.dialogs.host_form import HostFormModal
+from kwizard.screens.dialogs.host_key import HostKeyModal
+from kwizard.screens.steps.hosts import HostsScreen
 
 from .drive import add_host, error_of, replace_text, settle, type_text
 from .fakes import FakeFleet, profile_folder

@@ -18,14 +18,14 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from kwizard.profiles import load
-from kwizard.reset import ResetOptions
+from kwizard.profile.store import load
+from kwizard.plan.reset import ResetOptions
 from kwizard.screens.app import KwizardApp
-from kwizard.screens.done import DoneScreen
-from kwizard.screens.log_pane import LogArea
-from kwizard.screens.review import ReviewScreen
-from kwizard.screens.welcome import WelcomeScreen
-from kwizard.screens.run import RunScreen, reset_run_screen
+from kwizard.screens.run.done import DoneScreen
+from kwizard.screens.widgets.log_pane import LogArea
+from kwizard.screens.steps.review import ReviewScreen
+from kwizard.screens.steps.welcome import WelcomeScreen
+from kwizard.screens.run.screen import RunScreen, reset_run_screen
 
 from .fakes import profile_folder
 from .run_fakes import ScreenHarness
@@ -180,7 +180,7 @@ async def test_an_aborted_run_resumes_from_the_welcome_screen(lab3, tmp_path):
 
 
 async def test_reset_from_the_welcome_screen_asks_for_the_control_planes_name(lab3, tmp_path, monkeypatch):
-    from kwizard.screens.reset_confirm import ResetConfirmModal
+    from kwizard.screens.dialogs.reset_confirm import ResetConfirmModal
 
     profile_path = lab3.write_profile(tmp_path / "saved" / "cluster.yaml")  # listed on the welcome screen
     setup = subprocess.run([sys.executable, "-m", "kwizard", "apply", "--yes", str(profile_path)],

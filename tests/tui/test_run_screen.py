@@ -7,13 +7,13 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from kwizard.runner import RunResult
-from kwizard.events import HostLine, RunFinished, StepFinished, StepStarted
-from kwizard.screens.confirm import ConfirmModal
-from kwizard.screens.done import DoneScreen
-from kwizard.screens.log_pane import MAX_LINES, LogArea
-from kwizard.screens.run import RunScreen
-from kwizard.screens.run_launch import RunOutcome
+from kwizard.run.runner import RunResult
+from kwizard.run.events import HostLine, RunFinished, StepFinished, StepStarted
+from kwizard.screens.dialogs.confirm import ConfirmModal
+from kwizard.screens.run.done import DoneScreen
+from kwizard.screens.widgets.log_pane import MAX_LINES, LogArea
+from kwizard.screens.run.screen import RunScreen
+from kwizard.screens.run.launch import RunOutcome
 
 from .run_fakes import (
     HOLD,

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from kwizard.screens.done import DoneScreen, FinishSummary
-from kwizard.screens.run import RunScreen
+from kwizard.screens.run.done import DoneScreen, FinishSummary
+from kwizard.screens.run.screen import RunScreen
 
 from .run_fakes import (
     HOLD,

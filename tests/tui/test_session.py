@@ -3,8 +3,8 @@ test_session_lab.py); then the saved profile re-opened with --profile shows the 
 
 from __future__ import annotations
 
-from kwizard import cli
-from kwizard.profiles import load
+from kwizard.cli import main as cli
+from kwizard.profile.store import load
 from kwizard.screens.app import KwizardApp
 from kwizard.screens.draft import validated
 

@@ -7,8 +7,8 @@ import functools
 
 import pytest
 
-from kwizard import cli
-from kwizard.profiles import load
+from kwizard.cli import main as cli
+from kwizard.profile.store import load
 from kwizard.screens.app import KwizardApp
 from kwizard.screens.connections import gather_host_checks
 from kwizard.screens.draft import validated

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from kwizard.model import Host, Profile, Role, SSHSettings
-from kwizard.profiles import save
+from kwizard.profile.model import Host, Profile, Role, SSHSettings
+from kwizard.profile.store import save
 from kwizard.screens.app import KwizardApp
-from kwizard.screens.host_key import HostKeyModal
+from kwizard.screens.dialogs.host_key import HostKeyModal
 
 from .drive import settle, type_text
 from .fakes import FakeFleet, profile_folder

@@ -6,11 +6,11 @@ from textual.command import CommandPalette
 from textual.widgets import Markdown, RadioSet
 
 from kwizard.screens.app import KwizardApp
-from kwizard.screens.hosts import HostsScreen
-from kwizard.screens.plugin import PluginScreen
-from kwizard.screens.pod_network import PodNetworkScreen
-from kwizard.screens.review import ResetReviewScreen, ReviewScreen
-from kwizard.screens.welcome import WelcomeScreen
+from kwizard.screens.steps.hosts import HostsScreen
+from kwizard.screens.steps.plugin import PluginScreen
+from kwizard.screens.steps.pod_network import PodNetworkScreen
+from kwizard.screens.steps.review import ResetReviewScreen, ReviewScreen
+from kwizard.screens.steps.welcome import WelcomeScreen
 
 from .drive import replace_text, settle, value_of
 from .fakes import FakeFleet, profile_folder

@@ -6,10 +6,10 @@ from __future__ import annotations
 from textual.widgets import Input, Static
 
 from kwizard.screens.app import KwizardApp
-from kwizard.screens.hosts import HostsScreen
-from kwizard.screens.run_launch import fleet_factory_for
-from kwizard.screens.ssh_form import SSHSettingsModal
-from kwizard.screens.sudo_password import SudoPasswordModal
+from kwizard.screens.steps.hosts import HostsScreen
+from kwizard.screens.run.launch import fleet_factory_for
+from kwizard.screens.dialogs.ssh_form import SSHSettingsModal
+from kwizard.screens.dialogs.sudo_password import SudoPasswordModal
 
 from .drive import settle, type_text
 from .fakes import FakeFleet, profile_folder

@@ -9,11 +9,11 @@ import functools
 import pytest
 from textual.widgets import Static
 
-from kwizard.profiles import save
+from kwizard.profile.store import save
 from kwizard.screens.app import KwizardApp
 from kwizard.screens.connections import gather_host_checks
-from kwizard.screens.done import DoneScreen
-from kwizard.screens.sudo_password import SudoPasswordModal
+from kwizard.screens.run.done import DoneScreen
+from kwizard.screens.dialogs.sudo_password import SudoPasswordModal
 from tests.lab.profile import SUDO_PASSWORD_ENV
 from tests.lab.scenario import named
 

@@ -18,9 +18,55 @@ from pathlib import Path
 SIM_ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = SIM_ROOT / "state"
 HOST_DIR = SIM_ROOT / "host"
-FIXTURES = SIM_ROOT / "fixtures"
 
 K8S_VERSION = "v1.33.2"
+
+
+def tool_version(tool: str) -> str:
+    """The version a Kubernetes tool reports: the installed package's (distribution scenarios
+    install an exact patch release), else the lab's default K8S_VERSION."""
+    version = (_json_file("packages.json").get("versions") or {}).get(tool)
+    if not version:
+        return K8S_VERSION
+    version = version.split(":", 1)[-1].split("-")[0]
+    return version if version.startswith("v") else "v" + version
+
+
+# --- realistic durations (opt-in; see the table in tests/lab/README.md) ---------
+# Seconds each simulated step takes on a real machine; every figure's source is in the README.
+DURATIONS = {
+    "apt-update": 6.0,        # estimate: apt-get update with 3-4 repositories on broadband
+    "package-install": 8.0,   # per package; estimate: kubeadm/kubelet/kubectl are 10-20 MB .deb/.rpm each
+    "image-pull": 8.5,        # per image; estimate: kubeadm config images pull, 7 images (~250 MB) in about 60 s
+    "init": 45.0,             # estimate: kubeadm init after the images are present (certs, etcd, apiserver healthy)
+    "join": 20.0,             # estimate: kubeadm join up to "This node has joined the cluster"
+    "cni-ready": 40.0,        # estimate: from applying the CNI manifest until nodes report Ready (image pull + start)
+    "kubectl": 0.3,           # estimate: one kubectl round trip to a local API server
+    "reboot": 30.0,           # estimate: a VM reboot until sshd answers again
+}
+
+
+def settings() -> dict:
+    path = SIM_ROOT / "settings.json"
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def duration(kind: str, count: int = 1) -> float:
+    """How long `kind` takes in this lab: 0 unless realistic durations are on (then scaled)."""
+    chosen = settings()
+    if chosen.get("durations") != "realistic":
+        return 0.0
+    return DURATIONS.get(kind, 0.0) * count * float(chosen.get("time_scale", 1.0))
+
+
+def take_time(kind: str, count: int = 1) -> None:
+    seconds = duration(kind, count)
+    if seconds > 0:
+        sys.stdout.flush()
+        time.sleep(seconds)
 
 
 def empty_state() -> dict:
@@ -231,17 +277,12 @@ def parse_args(argv: list[str], booleans: set[str], repeatable: set[str] = froze
     return positional, flags
 
 
-# Upstream names a manifest is published under -> the fixture copy the lab serves.
-FIXTURE_NAMES = {
-    "kube-flannel.yml": "kube-flannel.yml",
-    "tigera-operator.yaml": "calico-tigera-operator.yaml",
-    "custom-resources.yaml": "calico-custom-resources.yaml",
-    "weave-daemonset-k8s.yaml": "weave-daemonset-k8s.yaml",
-}
+# The lab has no internet: a manifest URL kwizard fetches (kwizard's CNI catalogue pins them) is
+# answered with the lab's own generated manifest of that file name (sim/manifests.py).
+MANIFESTS = SIM_ROOT / "manifests"
 
 
-def fixture_for_url(url: str) -> Path | None:
-    """The lab has no internet: a manifest URL is answered from the fixtures when its file name is known."""
-    name = FIXTURE_NAMES.get(url.split("?")[0].rstrip("/").rsplit("/", 1)[-1])
-    path = FIXTURES / name if name else None
-    return path if path and path.exists() else None
+def manifest_for_url(url: str) -> str | None:
+    import manifests
+
+    return manifests.text_for_url(url, MANIFESTS)

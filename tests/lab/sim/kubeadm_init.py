@@ -168,15 +168,16 @@ def init(argv: list[str]) -> int:
             cfg = kubeadm_config.read(flags["config"], hostname)
         else:
             cfg = kubeadm_config.from_flags(flags, hostname)
+        # cmd/kubeadm/app/util/version.go + util/config/common.go: a bare "1.33" is refused, a label resolves
+        version = kubeadm_config.resolve_kubernetes_version(cfg["kubernetes_version"])
     except kubeadm_config.ConfigError as error:
         common.fail(f"{error}\nTo see the stack trace of this error execute with --v=5 or higher")
-    version = cfg["kubernetes_version"] if cfg["kubernetes_version"].startswith("v") else "v" + cfg["kubernetes_version"]
-    if version.count(".") == 1:
-        version = common.K8S_VERSION  # "1.33" means the newest patch release, as kubeadm resolves it
     print(f"[init] Using Kubernetes version: {version}", flush=True)
-    if not preflight.report("init", cfg["cri_socket"], _ignored(flags)):
+    if not preflight.report("init", cfg["cri_socket"], _ignored(flags), kubernetes_version=version,
+                            node_name=cfg["node_name"]):
         return 1
     common.apply_command_faults("kubeadm init " + " ".join(argv))
+    common.take_time("init")
     pki.make_ca(cfg["encryption_algorithm"])
     ca_pem = (pki.PKI / "ca.crt").read_bytes()
     address, port = cfg["advertise_address"], cfg["bind_port"]

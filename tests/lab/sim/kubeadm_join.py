@@ -65,9 +65,14 @@ def join(argv: list[str]) -> int:
     _validate_flags(endpoint, token, hashes, "discovery-token-unsafe-skip-ca-verification" in flags)
     cri = flags.get("cri-socket") or "unix:///var/run/containerd/containerd.sock"
     ignored = {n.strip().lower() for n in flags.get("ignore-preflight-errors", "").split(",") if n.strip()}
-    if not preflight.report("join", cri, ignored):
+    try:
+        node_name = kubeadm_config._node_name(flags.get("node-name"), socket.gethostname())
+    except kubeadm_config.ConfigError as error:
+        common.fail(f"{error}\n{STACK_HINT}")
+    if not preflight.report("join", cri, ignored, node_name=node_name, control_plane_join="control-plane" in flags):
         return 1
     common.apply_command_faults("kubeadm join " + " ".join(argv))
+    common.take_time("join")
     host, _, port = endpoint.rpartition(":")
     problem = listener.reachable(host, int(port or 6443))
     if problem:
@@ -94,7 +99,7 @@ def join(argv: list[str]) -> int:
                     "doesn't have a stable controlPlaneEndpoint address\n\nPlease ensure that:\n"
                     "* The cluster has a stable controlPlaneEndpoint address.\n"
                     "* The certificates that must be shared among control plane instances are provided.\n\n" + STACK_HINT)
-    name = (flags.get("node-name") or socket.gethostname()).lower()
+    name = node_name
     existing = state["nodes"].get(name)
     if existing and existing.get("kubelet"):
         common.fail(f'error execution phase kubelet-start: a Node with name "{name}" and status "Ready" already exists '

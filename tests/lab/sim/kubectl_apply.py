@@ -1,6 +1,6 @@
 # kwizard lab simulator support -- NOT the real kubectl.
 # `kubectl apply -f` / `create -f`: reads manifests (files, stdin, or a manifest
-# URL answered from the lab's fixtures), records each object in the lab state,
+# URL answered with the lab's generated manifests), records each object in the lab state,
 # and notes the network plugin and CIDR a manifest carries.
 from __future__ import annotations
 
@@ -33,11 +33,11 @@ def read_source(source: str) -> str:
     if source == "-":
         return sys.stdin.read()
     if source.startswith(("http://", "https://")):
-        fixture = common.fixture_for_url(source)
-        if fixture is None:
+        text = common.manifest_for_url(source)
+        if text is None:
             host = source.split("/")[2]
             common.fail(f'error: unable to read URL "{source}", server reported dial tcp: lookup {host}: no such host')
-        return fixture.read_text()
+        return text
     try:
         return Path(source).read_text()
     except OSError:

@@ -1,0 +1,290 @@
+"""Preflight for the whole fleet, from the gathered facts: what would stop kubeadm, and what it cannot see.
+
+`preflight(profile, facts)` returns findings with stable codes. A finding is
+an error only when the plan would fail or do harm; what the plan itself
+fixes (ip_forward, br_netfilter, firewalld ports, /etc/hosts, swap when the
+profile says so) is reported as info, so a fresh host passes. Checks across
+hosts (duplicate identities, names, the pod network) are in
+kwizard.checks_fleet.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from kwizard.checks.fleet import duplicate_identity_findings, network_findings, resolution_findings
+from kwizard.facts.model import HostError, HostFacts
+from kwizard.checks.findings import Finding, Level
+from kwizard.profile.model import Profile, Role
+
+# kubeadm preflight (KUBEADM.md): Port-<n> on the control plane, only the kubelet's on a worker.
+CONTROL_PLANE_PREFLIGHT_PORTS = (6443, 10259, 10257, 10250, 2379, 2380)
+WORKER_PREFLIGHT_PORTS = (10250,)
+MIN_CPUS = 2
+MIN_MEMORY_MB = 1700
+WORKER_LOW_MEMORY_MB = 1024
+
+# Which package brings a missing binary (Debian name / RHEL name where they differ).
+_PACKAGES = {
+    "ip": "iproute2 (iproute on RHEL)",
+    "tc": "iproute2 (iproute-tc on RHEL)",
+    "iptables": "iptables",
+    "mount": "mount (util-linux)",
+    "nsenter": "util-linux",
+    "ebtables": "ebtables",
+    "ethtool": "ethtool",
+    "socat": "socat",
+    "touch": "coreutils",
+}
+
+
+def preflight(profile: Profile, facts: Mapping[str, HostFacts | HostError]) -> list[Finding]:
+    """Every finding for this profile's hosts; hosts that did not answer are errors of their own."""
+    findings: list[Finding] = []
+    answered: dict[str, HostFacts] = {}
+    for host in profile.hosts:
+        result = facts.get(host.name)
+        if isinstance(result, HostFacts):
+            answered[host.name] = result
+            findings += host_findings(profile, host.role, result)
+        else:
+            findings.append(unreachable_finding(host.name, result))
+    findings += duplicate_identity_findings(answered)
+    findings += resolution_findings(profile, answered)
+    findings += network_findings(profile, answered)
+    return findings
+
+
+def unreachable_finding(host: str, error: HostError | None) -> Finding:
+    if error is None:
+        return Finding(Level.ERROR, "host.no_facts", "no facts were gathered from this host", "run the checks again", host)
+    code = "host." + re.sub(r"[^a-z]+", "_", error.kind.lower()).strip("_")
+    return Finding(Level.ERROR, code, error.message, error.fix, host)
+
+
+def host_findings(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
+    """What one host's own facts say, the way kubeadm's preflight on that host would (and a bit more)."""
+    checks = (
+        _sudo,
+        _swap,
+        _kernel_settings,
+        _binaries,
+        _kubernetes_packages,
+        _versions,
+        _runtime_socket,
+        _firewalld,
+        _existing_cluster,
+        _ports,
+        _capacity,
+        _own_hostname,
+    )
+    findings: list[Finding] = []
+    for check in checks:
+        findings += check(profile, role, facts)
+    return findings
+
+
+def _finding(level: Level, code: str, facts: HostFacts, message: str, fix: str = "") -> Finding:
+    return Finding(level, code, message, fix, facts.host)
+
+
+def _sudo(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
+    if facts.sudo_ok:
+        return []
+    return [_finding(Level.ERROR, "sudo.refused", facts, f"commands cannot run as root: {facts.sudo_problem}",
+                     "give the sudo password at run time (--sudo-password-stdin, or ssh.sudo_password_env in the profile), "
+                     "or allow this user passwordless sudo")]
+
+
+def _swap(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
+    if not facts.swap_on:
+        return []
+    if profile.cluster.disable_swap:
+        return [_finding(Level.INFO, "swap.on", facts, "swap is on; the kernel step turns it off (swapoff -a, fstab)")]
+    return [_finding(Level.ERROR, "swap.on", facts,
+                     f"swap is on ({facts.swap_total_kb // 1024} MiB): the kubelet will not start with swap on",
+                     "set cluster.disable_swap: true (kwizard turns it off and comments it out of /etc/fstab), "
+                     "or run `swapoff -a` and remove swap from /etc/fstab yourself")]
+
+
+def _kernel_settings(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
+    findings = []
+    if facts.ip_forward is False:
+        findings.append(_finding(Level.INFO, "kernel.ip_forward", facts,
+                                 "net.ipv4.ip_forward is 0; the kernel step sets it to 1 (kubeadm requires it)"))
+    elif facts.ip_forward is None:
+        findings.append(_finding(Level.WARNING, "kernel.ip_forward_unreadable", facts,
+                                 "could not read /proc/sys/net/ipv4/ip_forward", "check the host runs Linux with IPv4"))
+    if facts.bridge_nf_call_iptables is not True:
+        state = "off" if facts.bridge_nf_call_iptables is False else "absent (br_netfilter not loaded)"
+        findings.append(_finding(Level.INFO, "kernel.bridge_nf_call_iptables", facts,
+                                 f"net.bridge.bridge-nf-call-iptables is {state}; the kernel step loads "
+                                 "br_netfilter and turns it on (bridge CNIs such as Flannel need it)"))
+    return findings
+
+
+def _binaries(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
+    findings = []
+    for level, missing in ((Level.ERROR, facts.required_missing), (Level.WARNING, facts.wanted_missing)):
+        if missing:
+            packages = sorted({_PACKAGES.get(b, b) for b in missing})
+            findings.append(_finding(level, f"binaries.missing_{level.value}", facts,
+                                     f"kubeadm needs these programs, missing here: {', '.join(missing)}",
+                                     f"install {', '.join(packages)}"))
+    return findings
+
+
+def _kubernetes_packages(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
+    wanted = {"kubeadm": facts.kubeadm_version, "kubelet": facts.kubelet_version}
+    if role is Role.CONTROL_PLANE:
+        wanted["kubectl"] = facts.kubectl_version
+    missing = [name for name, version in wanted.items() if version is None]
+    if not missing:
+        return []
+    if profile.cluster.install_packages:
+        if facts.package_manager is None:
+            return [_finding(Level.ERROR, "packages.no_manager", facts,
+                             f"{', '.join(missing)} must be installed but no apt-get or dnf/yum was found",
+                             "install the packages yourself from pkgs.k8s.io")]
+        return [_finding(Level.INFO, "packages.missing", facts,
+                         f"{', '.join(missing)} not installed yet; the packages step installs them")]
+    return [_finding(Level.ERROR, "packages.missing", facts, f"{', '.join(missing)} not installed",
+                     "set cluster.install_packages: true, or install them from pkgs.k8s.io "
+                     f"(v{profile.cluster.kubernetes_version})")]
+
+
+def _minor(version: str | None) -> tuple[int, int] | None:
+    match = re.match(r"v?(\d+)\.(\d+)", version or "")
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def _versions(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
+    wanted = _minor(profile.cluster.kubernetes_version)
+    kubeadm, kubelet = _minor(facts.kubeadm_version), _minor(facts.kubelet_version)
+    findings = []
+    if kubeadm and wanted and kubeadm != wanted and not profile.cluster.install_packages:
+        findings.append(_finding(Level.WARNING, "version.kubeadm", facts,
+                                 f"kubeadm is {facts.kubeadm_version} but the profile asks for "
+                                 f"{profile.cluster.kubernetes_version}",
+                                 "install the matching kubeadm, or set cluster.kubernetes_version to match"))
+    if kubeadm and kubelet and kubelet > kubeadm:
+        findings.append(_finding(Level.ERROR, "version.kubelet_newer", facts,
+                                 f"kubelet {facts.kubelet_version} is newer than kubeadm {facts.kubeadm_version}; "
+                                 "the kubelet may not be newer than the control plane",
+                                 "install kubelet and kubeadm of the same version"))
+    return findings
+
+
+def _runtime_socket(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
+    chosen, found = profile.cluster.cri_socket, facts.cri_sockets
+    if chosen != "auto":
+        if chosen in found or profile.cluster.install_packages:
+            return []
+        return [_finding(Level.ERROR, "cri.chosen_missing", facts,
+                         f"cri_socket {chosen} does not exist here (found: {', '.join(found) or 'none'})",
+                         "start that container runtime, or set cluster.cri_socket to one that is there")]
+    if not found:
+        if profile.cluster.install_packages:
+            return [_finding(Level.INFO, "cri.none", facts, "no container runtime yet; the packages step installs containerd")]
+        return [_finding(Level.ERROR, "cri.none", facts, "no container runtime socket (containerd, CRI-O, cri-dockerd)",
+                         "install and start containerd (with SystemdCgroup = true), or set cluster.install_packages: true")]
+    if len(found) > 1:
+        return [_finding(Level.ERROR, "cri.several", facts,
+                         f"several container runtime sockets ({', '.join(found)}); kubeadm refuses to guess",
+                         f"set cluster.cri_socket to the one to use, e.g. {found[0]}")]
+    return []
+
+
+def _firewalld(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
+    if not facts.firewalld_active:
+        return []
+    if profile.cluster.open_firewall_ports:
+        return [_finding(Level.INFO, "firewalld.active", facts,
+                         "firewalld is running; the firewall step opens the Kubernetes and network plugin ports")]
+    ports = "6443 and 10250" if role is Role.CONTROL_PLANE else "10250"
+    return [_finding(Level.WARNING, "firewalld.active", facts,
+                     f"firewalld is running and the profile does not open ports: {ports}/tcp will be blocked",
+                     "set cluster.open_firewall_ports: true, or open them with firewall-cmd")]
+
+
+def _existing_cluster(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
+    mismatch = _existing_pod_network(profile, facts) if role is Role.CONTROL_PLANE else []
+    if mismatch:
+        return mismatch
+    if facts.existing_cluster:
+        what = "init" if role is Role.CONTROL_PLANE else "join"
+        return [_finding(Level.WARNING, "cluster.existing", facts,
+                         f"this host already belongs to a cluster ({', '.join(facts.cluster_files[:3])}); "
+                         f"kwizard will skip {what} here",
+                         "if it belongs to another cluster, run `kwizard reset` (or `kubeadm reset -f` on it) first")]
+    if facts.etcd_data and role is Role.CONTROL_PLANE:
+        return [_finding(Level.ERROR, "cluster.etcd_data", facts,
+                         "/var/lib/etcd is not empty but no cluster config is there: kubeadm init refuses it",
+                         "remove the old etcd data (`kubeadm reset -f`, or move /var/lib/etcd away)")]
+    return []
+
+
+def _existing_pod_network(profile: Profile, facts: HostFacts) -> list[Finding]:
+    """A control plane that already runs with another pod network (or none) cannot take this profile's plugin."""
+    wanted, found = profile.cluster.pod_cidr, facts.cluster_cidr
+    if found is None or found == wanted:
+        return []
+    reset = "reset it (`kwizard reset`) and apply again, or set cluster.pod_cidr to what the cluster has"
+    if found == "":
+        return [_finding(Level.ERROR, "cluster.no_pod_cidr", facts,
+                         "this control plane was initialised without a pod network (no --cluster-cidr): nodes get "
+                         "no pod CIDR and Flannel would crash-loop with 'pod cidr not assigned'",
+                         "reset it (`kwizard reset`) and apply again, so init gets podSubnet " + wanted)]
+    return [_finding(Level.ERROR, "cluster.pod_cidr_differs", facts,
+                     f"this control plane already runs with pod CIDR {found}, not the profile's {wanted}", reset)]
+
+
+def _ports(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
+    if facts.existing_cluster:
+        return []  # its own control plane holds them
+    wanted = CONTROL_PLANE_PREFLIGHT_PORTS if role is Role.CONTROL_PLANE else WORKER_PREFLIGHT_PORTS
+    busy = [p for p in wanted if p in facts.ports_in_use]
+    if not busy:
+        return []
+    return [_finding(Level.ERROR, "ports.in_use", facts,
+                     f"{_ports_phrase(busy)} already in use; kubeadm needs {'them' if len(busy) > 1 else 'it'}",
+                     f"find the program with `ss -ltnp 'sport = :{busy[0]}'` and stop it")]
+
+
+def _ports_phrase(ports: list[int]) -> str:
+    return f"port{'s' if len(ports) > 1 else ''} {', '.join(map(str, ports))} {'are' if len(ports) > 1 else 'is'}"
+
+
+def _capacity(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
+    findings = []
+    if role is Role.CONTROL_PLANE:
+        if 0 < facts.cpu_count < MIN_CPUS:
+            findings.append(_finding(Level.ERROR, "capacity.cpu", facts,
+                                     f"{facts.cpu_count} CPU; a control plane needs at least {MIN_CPUS}",
+                                     "give the machine another CPU"))
+        if 0 < facts.mem_mb < MIN_MEMORY_MB:
+            findings.append(_finding(Level.ERROR, "capacity.memory", facts,
+                                     f"{facts.mem_mb} MB of memory; a control plane needs at least {MIN_MEMORY_MB} MB",
+                                     "give the machine at least 2 GB"))
+    elif 0 < facts.mem_mb < WORKER_LOW_MEMORY_MB:
+        findings.append(_finding(Level.WARNING, "capacity.memory", facts,
+                                 f"{facts.mem_mb} MB of memory leaves little room for pods", "give the node 2 GB or more"))
+    return findings
+
+
+def _own_hostname(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
+    findings = []
+    if facts.hostname and facts.hostname != facts.host:
+        findings.append(_finding(Level.INFO, "hostname.differs", facts,
+                                 f"the host calls itself {facts.hostname}; it joins the cluster as {facts.host}"))
+    if facts.hostname and facts.resolved and facts.resolves(facts.hostname) is None:
+        fixed_by_plan = profile.cluster.manage_etc_hosts and facts.hostname == facts.host
+        if fixed_by_plan:
+            findings.append(_finding(Level.INFO, "hostname.unresolvable", facts,
+                                     f"{facts.hostname} does not resolve on itself yet; the hosts-file step adds it"))
+        else:
+            findings.append(_finding(Level.WARNING, "hostname.unresolvable", facts,
+                                     f"the host cannot resolve its own name {facts.hostname} (kubeadm warns about it)",
+                                     f"add `<its address> {facts.hostname}` to /etc/hosts on the host"))
+    return findings

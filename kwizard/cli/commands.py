@@ -1,0 +1,278 @@
+"""The headless commands: plan, check, apply, reset, join-command, kubeconfig.
+
+Each loads the profile (exit 2 on any problem, nothing contacted), then calls
+the orchestrator the TUI uses too, and turns its outcome into an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from kwizard.kube import kubeconfig
+from kwizard.plan import scripts
+from kwizard.cli.printers import JsonPrinter, TextPrinter, format_finding
+from kwizard.profile.model import HostKeyPolicy, Profile
+from kwizard.plan.setup import build_setup_plan
+from kwizard.plan.view import format_plan
+from kwizard.profile.store import ProfileError, load
+from kwizard.plan.reset import ResetOptions, build_reset_plan
+
+from kwizard.cli.exitcodes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_PREFLIGHT, EXIT_STEP_FAILED
+
+
+class BadInput(Exception):
+    """A problem with what the user gave (exit 2), said in one line."""
+
+
+def load_profile(path: str) -> Profile:
+    try:
+        return load(path)
+    except ProfileError as exc:
+        raise BadInput("\n".join(p.render(path) for p in exc.problems)) from None
+
+
+def _is_terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def read_sudo_password(args: argparse.Namespace) -> str | None:
+    if not getattr(args, "sudo_password_stdin", False):
+        return None
+    line = sys.stdin.readline()
+    if not line:
+        raise BadInput("--sudo-password-stdin: nothing on standard input; pipe the password in")
+    return line.rstrip("\n")
+
+
+async def _ask_on_terminal(host: str, address: str, key_type: str, fingerprint: str) -> bool:
+    prompt = (
+        f"The host key of {host} ({address}) is not known yet.\n"
+        f"  {key_type} key fingerprint is {fingerprint}\n"
+        "Compare it with the host's own (ssh-keygen -lf /etc/ssh/ssh_host_*_key.pub). Trust it? [y/N] "
+    )
+    return (await asyncio.to_thread(_ask, prompt)).strip().lower() in {"y", "yes"}
+
+
+def _ask(prompt: str) -> str:
+    """Questions go to stderr, so stdout stays clean for `--output jsonl`."""
+    print(prompt, end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline()
+
+
+def host_key_decision(profile: Profile, args: argparse.Namespace):
+    """Who answers "trust this new key?": never anyone under strict; a flag or a person under accept-new."""
+    from kwizard.ssh import accept_new_keys, refuse_new_keys  # noqa: PLC0415 - asyncssh only when connecting
+
+    if profile.ssh.host_key_policy is not HostKeyPolicy.ACCEPT_NEW:
+        return refuse_new_keys
+    if getattr(args, "accept_new_host_keys", False):
+        return accept_new_keys
+    return _ask_on_terminal if _is_terminal() else refuse_new_keys
+
+
+def open_fleet(profile: Profile, args: argparse.Namespace):
+    from kwizard.ssh import Fleet  # noqa: PLC0415
+
+    return Fleet(profile, decide_host_key=host_key_decision(profile, args), sudo_password=read_sudo_password(args))
+
+
+def listeners_for(args: argparse.Namespace):
+    return [JsonPrinter() if getattr(args, "output", "text") == "jsonl" else TextPrinter()]
+
+
+# --- plan ---
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    try:
+        profile = load_profile(args.profile)
+    except BadInput as exc:
+        print(f"kwizard: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.reset:
+        plan = build_reset_plan(profile, _reset_options(args))
+    else:
+        plan = build_setup_plan(profile)
+    print(format_plan(plan, profile.name))
+    return EXIT_OK
+
+
+# --- check ---
+
+
+async def _check(args: argparse.Namespace) -> int:
+    from kwizard.service import check  # noqa: PLC0415
+
+    profile = load_profile(args.profile)
+    async with open_fleet(profile, args) as fleet:
+        result = await check(profile, fleet)
+    if args.output == "jsonl":
+        from kwizard.run.events import FindingReported  # noqa: PLC0415
+
+        for finding in result.findings:
+            print(FindingReported(finding).to_json())
+    else:
+        for host, facts in result.facts.items():
+            print(f"{host}: {_facts_line(facts)}")
+        for finding in result.findings:
+            print(format_finding(finding))
+        errors = sum(f.is_error for f in result.findings)
+        print(f"{errors} error(s), {len(result.findings) - errors} other finding(s)")
+    return EXIT_OK if result.ok else EXIT_PREFLIGHT
+
+
+def _facts_line(facts) -> str:
+    describe = getattr(facts, "summary", None)
+    return describe() if callable(describe) else str(facts)
+
+
+# --- apply / reset ---
+
+
+def _confirm_or_refuse(args: argparse.Namespace, what: str) -> None:
+    if args.yes:
+        return
+    if not _is_terminal():
+        raise BadInput(f"refusing to {what} without --yes: not on a terminal, so nobody can confirm")
+    answer = _ask(f"{what[0].upper()}{what[1:]}? Type yes to go on: ")
+    if answer.strip().lower() != "yes":
+        raise BadInput("not confirmed; nothing was changed")
+
+
+async def _run_plan_command(args: argparse.Namespace, command: str, what: str) -> tuple[int, Profile, object]:
+    """apply and reset: load, confirm, run the plan over one fleet, turn the outcome into an exit code."""
+    profile = load_profile(args.profile)
+    _confirm_or_refuse(args, what.format(hosts=", ".join(h.name for h in profile.hosts)))
+    from kwizard.service import RunRequest, run_reset, run_setup  # noqa: PLC0415 - asyncssh loads only to connect
+
+    request = RunRequest(profile, Path(args.profile), resume=args.resume, listeners=listeners_for(args))
+    async with open_fleet(profile, args) as fleet:
+        if command == "apply":
+            result = await run_setup(request, fleet)
+        else:
+            result = await run_reset(request, fleet, _reset_options(args))
+    if result.failed_step == "preflight":
+        return EXIT_PREFLIGHT, profile, result
+    if not result.ok:
+        _say_failed(result, command, args.profile)
+        return (EXIT_INTERRUPTED if result.status == "cancelled" else EXIT_STEP_FAILED), profile, result
+    return EXIT_OK, profile, result
+
+
+async def _apply(args: argparse.Namespace) -> int:
+    code, profile, result = await _run_plan_command(args, "apply", "set up a Kubernetes cluster on {hosts}")
+    if code == EXIT_OK and args.output == "text":
+        print_finish(profile, result.values, args.profile)
+    return code
+
+
+async def _reset(args: argparse.Namespace) -> int:
+    code, _profile, _result = await _run_plan_command(args, "reset", "tear down Kubernetes on {hosts} (kubeadm reset)")
+    return code
+
+
+def _say_failed(result, command: str, profile_path: str) -> None:
+    hosts = ", ".join(result.failed_hosts) or "kwizard itself"
+    print(
+        f"kwizard: step '{result.failed_step}' failed on {hosts}; logs in {result.run_dir}\n"
+        f"         fix the cause, then continue with: kwizard {command} --resume {profile_path}",
+        file=sys.stderr,
+    )
+
+
+def print_finish(profile: Profile, values: dict, profile_path: str) -> None:
+    """The end of a setup: what to copy to grow and use the cluster."""
+    nodes = values.get("nodes") or []
+    print("\nThe cluster is up.")
+    for node in nodes:
+        print(f"  {node.name:24} {node.status:9} {','.join(node.roles):16} {node.version}")
+    join = values.get("join_command")
+    if join is not None:
+        print("\nTo join more workers, run this on each as root (the token lives 24 h;")
+        print(f"`kwizard join-command {profile_path}` makes a fresh one):\n")
+        print(f"  {join.command()}\n")
+    else:
+        print(f"\nTo join workers later: kwizard join-command {profile_path}\n")
+    user = profile.user_for(profile.control_plane)
+    print(f"On the control plane ({profile.control_plane.name}) kwizard set up ~/.kube/config for {user};")
+    print("for another user there, run:")
+    for line in kubeconfig.control_plane_setup_commands():
+        print(f"  {line}")
+    path = values.get("kubeconfig_path")
+    if path:
+        export, merge = kubeconfig.kubeconfig_instructions(Path(path))
+        print(f"\nHere, kwizard saved the admin kubeconfig to {path} (mode 0600). Use it with:")
+        print(f"  {export}")
+        print("or merge it into your ~/.kube/config (the old one is kept as ~/.kube/config.bak):")
+        print(f"  {merge}")
+    print("\nThe API (and a dashboard, once installed) through a local proxy: kubectl proxy")
+
+
+def _reset_options(args: argparse.Namespace) -> ResetOptions:
+    return ResetOptions(
+        flush_iptables=getattr(args, "flush_iptables", False),
+        clear_ipvs=getattr(args, "clear_ipvs", False),
+        remove_cni_config=getattr(args, "remove_cni_config", False),
+    )
+
+
+# --- join-command / kubeconfig ---
+
+
+async def _join_command(args: argparse.Namespace) -> int:
+    from kwizard.service import new_join_command  # noqa: PLC0415 - asyncssh loads only to connect
+
+    profile = load_profile(args.profile)
+    async with open_fleet(profile, args) as fleet:
+        join = await new_join_command(profile, fleet)
+    print(join.command())
+    return EXIT_OK
+
+
+async def _kubeconfig(args: argparse.Namespace) -> int:
+    profile = load_profile(args.profile)
+    dest = Path(args.output_file).expanduser() if args.output_file else None
+    if dest is not None and dest.exists() and not args.force:
+        raise BadInput(f"--output-file: {dest} already exists; choose another path or add --force to replace it")
+    async with open_fleet(profile, args) as fleet:
+        session = await fleet.session(profile.control_plane.name)
+        admin_conf = await session.download(scripts.ADMIN_CONF, sudo=True)
+    try:
+        path = kubeconfig.write_kubeconfig(
+            admin_conf, profile.name, dest_dir=dest.parent if dest else None, file_name=dest.name if dest else None
+        )
+    except (kubeconfig.KubeconfigError, OSError) as exc:
+        raise BadInput(f"cannot write the kubeconfig: {exc}") from None
+    print(f"admin kubeconfig for {profile.name} written to {path} (mode 0600)")
+    for line in kubeconfig.kubeconfig_instructions(path):
+        print(f"  {line}")
+    return EXIT_OK
+
+
+def run_async(coroutine_function):
+    """An argparse handler running an async command, mapping failures to exit codes."""
+
+    def handler(args: argparse.Namespace) -> int:
+        from kwizard.ssh import SSHError  # noqa: PLC0415
+        from kwizard.plan.steps import StepFailed  # noqa: PLC0415
+
+        try:
+            return asyncio.run(coroutine_function(args))
+        except BadInput as exc:
+            print(f"kwizard: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except (SSHError, StepFailed) as exc:
+            print(f"kwizard: {exc}", file=sys.stderr)
+            return EXIT_STEP_FAILED
+
+    return handler
+
+
+cmd_check = run_async(_check)
+cmd_apply = run_async(_apply)
+cmd_reset = run_async(_reset)
+cmd_join_command = run_async(_join_command)
+cmd_kubeconfig = run_async(_kubeconfig)

@@ -1,0 +1,164 @@
+"""The `kwizard` command: the TUI by default, headless subcommands for scripts.
+
+Exit codes (headless): 0 ok, 1 a step failed, 2 bad input, 3 preflight
+errors, 130 interrupted. Nothing here imports Textual unless the TUI is asked
+for, so `--version` and `validate` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from kwizard import __version__
+from kwizard.cli.exitcodes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_STEP_FAILED
+
+# The commands' modules (pydantic, asyncssh, Textual) load only when their
+# command runs, so `kwizard --version` and `--help` answer at once.
+
+
+def _command(name: str) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        from kwizard.cli import commands as cli_commands  # noqa: PLC0415
+
+        return getattr(cli_commands, name)(args)
+
+    handler.__name__ = name
+    return handler
+
+
+cmd_apply = _command("cmd_apply")
+cmd_check = _command("cmd_check")
+cmd_join_command = _command("cmd_join_command")
+cmd_kubeconfig = _command("cmd_kubeconfig")
+cmd_plan = _command("cmd_plan")
+cmd_reset = _command("cmd_reset")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from kwizard.profile.store import ProfileError, load  # noqa: PLC0415
+
+    worst = EXIT_OK
+    for path in args.profiles:
+        try:
+            profile = load(path)
+        except ProfileError as exc:
+            for problem in exc.problems:
+                print(problem.render(path), file=sys.stderr)
+            worst = EXIT_BAD_INPUT
+            continue
+        hosts = len(profile.hosts)
+        print(f"{path}: ok — {profile.name}, {hosts} host{'s' if hosts != 1 else ''}, {profile.cluster.cni.value}")
+    return worst
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    try:
+        from kwizard.screens.app import run_app  # noqa: PLC0415 - Textual loads only for the TUI
+    except ImportError:
+        print(
+            "kwizard: the interactive wizard is not built yet; use `kwizard validate PROFILE` for now",
+            file=sys.stderr,
+        )
+        return EXIT_STEP_FAILED
+    return run_app(profile_path=getattr(args, "profile", None))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kwizard",
+        description="Stand up a kubeadm Kubernetes cluster over SSH: a wizard, or headless from a profile.",
+    )
+    parser.add_argument("--version", action="version", version=f"kwizard {__version__}")
+    parser.add_argument("--profile", metavar="FILE", help="open the wizard pre-filled from this profile")
+    parser.set_defaults(handler=cmd_tui)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    tui = commands.add_parser("tui", help="open the wizard (the same as no command)")
+    tui.add_argument("--profile", metavar="FILE", help="open the wizard pre-filled from this profile")
+    tui.set_defaults(handler=cmd_tui)
+
+    validate = commands.add_parser("validate", help="check profile files without contacting any host")
+    validate.add_argument("profiles", nargs="+", metavar="PROFILE")
+    validate.set_defaults(handler=cmd_validate)
+
+    plan = commands.add_parser("plan", help="print the steps and the exact commands per host; nothing runs")
+    plan.add_argument("profile", metavar="PROFILE")
+    plan.add_argument("--reset", action="store_true", help="show the reset plan instead of the setup plan")
+    _add_reset_flags(plan)
+    plan.set_defaults(handler=cmd_plan)
+
+    check = commands.add_parser("check", help="connect, gather facts, run preflight (exit 3 on errors)")
+    check.add_argument("profile", metavar="PROFILE")
+    _add_connection_flags(check)
+    _add_output_flag(check)
+    check.set_defaults(handler=cmd_check)
+
+    apply = commands.add_parser("apply", help="set up the cluster the profile describes")
+    apply.add_argument("profile", metavar="PROFILE")
+    apply.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
+    apply.add_argument("--resume", action="store_true", help="continue the last unfinished run of this profile")
+    _add_connection_flags(apply)
+    _add_output_flag(apply)
+    apply.set_defaults(handler=cmd_apply)
+
+    reset = commands.add_parser("reset", help="tear the cluster down (kubeadm reset on every host)")
+    reset.add_argument("profile", metavar="PROFILE")
+    reset.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
+    reset.add_argument("--resume", action="store_true", help="continue the last unfinished reset of this profile")
+    _add_reset_flags(reset)
+    _add_connection_flags(reset)
+    _add_output_flag(reset)
+    reset.set_defaults(handler=cmd_reset)
+
+    join = commands.add_parser("join-command", help="print a fresh worker join command (CA hash verified)")
+    join.add_argument("profile", metavar="PROFILE")
+    _add_connection_flags(join)
+    join.set_defaults(handler=cmd_join_command)
+
+    kubeconfig = commands.add_parser("kubeconfig", help="fetch the admin kubeconfig to a local 0600 file")
+    kubeconfig.add_argument("profile", metavar="PROFILE")
+    kubeconfig.add_argument("-o", "--output-file", metavar="FILE", help="where to write it (default: kwizard's config dir)")
+    kubeconfig.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    _add_connection_flags(kubeconfig)
+    kubeconfig.set_defaults(handler=cmd_kubeconfig)
+    return parser
+
+
+def _add_connection_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--accept-new-host-keys",
+        action="store_true",
+        help="with host_key_policy accept-new: trust keys never seen before (changed keys are always refused)",
+    )
+    parser.add_argument(
+        "--sudo-password-stdin", action="store_true", help="read the sudo password from the first line of stdin"
+    )
+
+
+def _add_output_flag(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--output", choices=("text", "jsonl"), default="text", help="text for people, jsonl (one event per line) for scripts"
+    )
+
+
+def _add_reset_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--flush-iptables", action="store_true", help="also flush iptables rules after kubeadm reset")
+    parser.add_argument("--clear-ipvs", action="store_true", help="also clear IPVS tables (ipvsadm --clear)")
+    parser.add_argument("--remove-cni-config", action="store_true", help="also remove /etc/cni/net.d")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        print("kwizard: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

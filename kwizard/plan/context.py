@@ -1,0 +1,111 @@
+"""What a step sees while it runs: the scripts it sends, the sessions to hosts, the run context.
+
+A step says which hosts it targets, what to run on each (a shell script,
+usually under sudo), how to tell it is already done there (a probe: exit 0
+means done), and optionally Python work on the kwizard side once the remote
+part has succeeded (parse a join command, fetch a kubeconfig). Scripts are
+functions of the run context so a later step can use what an earlier one
+learned; for a dry run the context answers with placeholders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from kwizard.checks.findings import Finding
+
+@dataclass(frozen=True)
+class Upload:
+    """A file to place on the host before the script runs."""
+
+    path: str
+    content: bytes
+    mode: int = 0o644
+
+
+@dataclass(frozen=True)
+class RemoteScript:
+    """What runs on one host: a bash script (run with `set -euo pipefail`)."""
+
+    script: str
+    sudo: bool = True
+    uploads: tuple[Upload, ...] = ()
+
+
+class HostSession(Protocol):
+    """One open connection to one host (kwizard.ssh provides the real one)."""
+
+    host: str
+
+    async def run(
+        self,
+        script: RemoteScript,
+        on_line: Callable[[str, str], None],  # (stream, line)
+        timeout: float | None = None,
+    ) -> int: ...
+
+    async def capture(self, script: RemoteScript, timeout: float | None = None) -> tuple[int, str, str]: ...
+
+    async def upload(self, path: str, content: bytes, mode: int = 0o644, sudo: bool = True) -> None: ...
+
+    async def download(self, path: str, sudo: bool = True) -> bytes: ...
+
+
+class RunContext(Protocol):
+    """What steps can read and leave for later steps during a run."""
+
+    values: dict[str, Any]  # e.g. "join_command"; never persisted when secret
+
+    async def session(self, host: str) -> HostSession:
+        """The open session to `host`, connecting (or reconnecting) when needed."""
+        ...
+
+    def report(self, finding: Finding) -> None:
+        """A preflight finding, for every face and the run directory."""
+        ...
+
+    def add_secret(self, text: str) -> None:
+        """Mask this text in every line, event and file from now on."""
+        ...
+
+    def note(self, host: str, line: str) -> None:
+        """A line from kwizard itself (not the remote side) in that host's log."""
+        ...
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """Stands in for a value a dry run cannot know yet."""
+
+    name: str
+
+    def __str__(self) -> str:
+        return f"<{self.name}>"
+
+
+class DryRunContext:
+    """A context for printing a plan: values read as placeholders, nothing runs."""
+
+    dry_run = True
+
+    def __init__(self, known: Mapping[str, Any] | None = None):
+        self.values: dict[str, Any] = _PlaceholderDict(known or {})
+
+    async def session(self, host: str) -> HostSession:
+        raise RuntimeError("a dry run opens no sessions")
+
+    def report(self, finding: Finding) -> None:
+        return None
+
+    def add_secret(self, text: str) -> None:
+        return None
+
+    def note(self, host: str, line: str) -> None:
+        return None
+
+
+class _PlaceholderDict(dict):
+    def __missing__(self, key: str) -> Placeholder:
+        return Placeholder(key)

@@ -1,0 +1,87 @@
+"""The reset plan: the seed's tear-down, with today's flags, and an honest list of leftovers.
+
+Workers are drained and deleted from the cluster first (while the control
+plane still answers), then reset, then the control plane; last, every host
+says what kubeadm reset did not clean.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kwizard.plan import scripts
+from kwizard.profile.model import Profile
+from kwizard.plan.steps import LocalWork, Plan, Step, same_script
+from kwizard.plan.context import RemoteScript
+
+
+@dataclass(frozen=True)
+class ResetOptions:
+    flush_iptables: bool = False
+    clear_ipvs: bool = False
+    remove_cni_config: bool = False
+
+
+def build_reset_plan(
+    profile: Profile, options: ResetOptions = ResetOptions(), connect: LocalWork | None = None
+) -> Plan:
+    """The tear-down; `connect` is the reach-every-host work (absent in a dry run)."""
+    everyone = tuple(h.name for h in profile.hosts)
+    cp = profile.control_plane.name
+    workers = tuple(h.name for h in profile.workers)
+    reset_script = scripts.kubeadm_reset(options.flush_iptables, options.clear_ipvs, options.remove_cni_config)
+    steps = [
+        Step(
+            id="connect",
+            title="Connect to every host",
+            hosts=everyone,
+            after=connect,
+            rerun_on_resume=True,
+            describe="nothing is torn down unless every host answers",
+            timeout=120,
+        )
+    ]
+    if workers:
+        steps.append(
+            Step(
+                id="drain",
+                title="Drain and delete the workers from the cluster",
+                hosts=(cp,),
+                script=same_script(scripts_for_drain(workers)),
+                describe="kubectl drain --delete-emptydir-data --force --ignore-daemonsets, then kubectl delete node",
+                timeout=300 + 130 * len(workers),
+            )
+        )
+        steps.append(_reset_step("reset-workers", "kubeadm reset on the workers", workers, reset_script))
+    steps.append(_reset_step("reset-control-plane", "kubeadm reset on the control plane", (cp,), reset_script))
+    user_of = {h.name: profile.user_for(h) for h in profile.hosts}
+    steps.append(
+        Step(
+            id="leftovers",
+            title="What kubeadm reset left behind",
+            hosts=everyone,
+            script=lambda ctx, host: RemoteScript(scripts.leftovers(user_of[host])),
+            describe="CNI config and state, iptables rules, interfaces and kubeconfigs kubeadm reset does not remove",
+            timeout=60,
+        )
+    )
+    return Plan(name="reset", steps=steps, hosts=everyone)
+
+
+def scripts_for_drain(workers: tuple[str, ...]) -> str:
+    skip_without_cluster = f"if ! test -f {scripts.ADMIN_CONF}; then echo 'no cluster on the control plane: nothing to drain'; exit 0; fi\n"
+    return skip_without_cluster + "".join(
+        f"(\n{scripts.drain_and_delete(worker)})\n" for worker in workers
+    )
+
+
+def _reset_step(step_id: str, title: str, hosts: tuple[str, ...], script: str) -> Step:
+    return Step(
+        id=step_id,
+        title=title,
+        hosts=hosts,
+        script=same_script(script),
+        probe=same_script(scripts.reset_probe()),
+        describe="kubeadm reset -f: stops the kubelet, removes /etc/kubernetes state and the node's containers",
+        timeout=300,
+    )

@@ -1,0 +1,418 @@
+"""The setup plan: profile + facts -> the ordered steps that make a cluster.
+
+Steps read the hosts' facts from the run context (`values["facts"]`, put
+there by the orchestrator after it connected), so the same plan object serves
+a real run and a dry run; in a dry run the facts are placeholders and the
+steps that need them say what they will decide at run time.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from kwizard.cni import catalogue as cni
+from kwizard.kube.config import kubeadm_config_api, render_init_config
+from kwizard.kube.preflight import diagnose_init_failure
+from kwizard.plan import scripts
+from kwizard.plan.cni_steps import applied_probe, apply_script, fetch_and_patch
+from kwizard.kube.diagnose import diagnose_not_ready
+from kwizard.kube.join import make_join_command
+from kwizard.kube.kubeconfig import write_kubeconfig
+from kwizard.profile.model import Host, Profile
+from kwizard.checks.advertise import choose_advertise_address
+from kwizard.kube.nodes import node_list
+from kwizard.kube.ports import CONTROL_PLANE_PORTS, WORKER_PORTS
+from kwizard.plan.steps import LocalWork, same_script, Plan, Step, StepFailed
+from kwizard.plan.context import RemoteScript, Upload
+from kwizard.plan.context import Placeholder, RunContext
+
+CONFIG_PATH = f"{scripts.KWIZARD_DIR}/kubeadm-config.yaml"
+MANIFEST_DIR = f"{scripts.KWIZARD_DIR}/cni"
+CRI_SOCKET_PREFERENCE = (
+    "unix:///var/run/containerd/containerd.sock",
+    "unix:///var/run/crio/crio.sock",
+    "unix:///var/run/cri-dockerd.sock",
+)
+
+
+def build_setup_plan(profile: Profile, preflight: LocalWork | None = None) -> Plan:
+    """The setup steps; `preflight` is the connect-and-check work (absent in a dry run)."""
+    everyone = tuple(h.name for h in profile.hosts)
+    cp = (profile.control_plane.name,)
+    workers = tuple(h.name for h in profile.workers)
+    steps = [
+        preflight_step(everyone, preflight),
+        _hosts_file_step(profile, everyone) if profile.cluster.manage_etc_hosts else None,
+        _kernel_step(everyone),
+        _swap_step(everyone) if profile.cluster.disable_swap else None,
+        _firewall_step(profile, everyone) if profile.cluster.open_firewall_ports else None,
+        _packages_step(profile, everyone) if profile.cluster.install_packages else None,
+        _images_step(profile, cp),
+        _init_step(profile, cp),
+        _kubeconfig_step(profile, cp),
+        _cni_fetch_step(profile, cp),
+        _cni_apply_step(profile, cp),
+        _ready_step(profile, cp, (profile.control_plane.name,), "ready", "Wait for the control plane to be Ready"),
+        _untaint_step(profile, cp) if profile.untaint_control_plane else None,
+        _join_command_step(profile, cp) if workers else None,
+        _join_step(profile, workers) if workers else None,
+        _ready_step(profile, cp, everyone, "verify", "Verify every node is Ready") if workers else None,
+        _labels_step(profile, cp) if any(h.labels for h in profile.hosts) else None,
+    ]
+    return Plan(name="setup", steps=[s for s in steps if s is not None], hosts=everyone)
+
+
+# --- facts, as the steps see them ---
+
+
+def facts_of(ctx: RunContext, host: str) -> Any | None:
+    """The host's facts, or None in a dry run (where nothing was gathered)."""
+    facts = ctx.values.get("facts")
+    if isinstance(facts, Placeholder) or not facts:
+        return None
+    return facts.get(host)
+
+
+def resolve_advertise_address(profile: Profile, facts: Any | None) -> str:
+    wanted = profile.cluster.advertise_address
+    if wanted != "auto":
+        return wanted
+    if facts is None:
+        return str(Placeholder(f"advertise address: {profile.control_plane.name}'s default-route address"))
+    choice = choose_advertise_address(facts.network)
+    if not choice.recommended:
+        raise StepFailed(
+            f"{profile.control_plane.name} has no usable address to advertise; set cluster.advertise_address in the profile"
+        )
+    return choice.recommended
+
+
+def resolve_cri_socket(profile: Profile, facts: Any | None) -> str:
+    wanted = profile.cluster.cri_socket
+    if wanted != "auto":
+        return wanted
+    if facts is None:
+        return str(Placeholder("CRI socket: the one found on the host"))
+    found = [s if s.startswith("unix://") else f"unix://{s}" for s in facts.cri_sockets]
+    if len(found) == 1:
+        return found[0]
+    if profile.cluster.install_packages and not found:
+        return CRI_SOCKET_PREFERENCE[0]  # containerd, which the packages step installs
+    if not found:
+        raise StepFailed("no container runtime socket found; install containerd (or set install_packages: true)")
+    raise StepFailed(
+        f"several container runtime sockets found ({', '.join(found)}); kubeadm will not guess: "
+        "set cluster.cri_socket in the profile to the one to use"
+    )
+
+
+def _kubeadm_version(profile: Profile, facts: Any | None) -> str:
+    found = getattr(facts, "kubeadm_version", None) if facts is not None else None
+    return found or f"v{profile.cluster.kubernetes_version}"
+
+
+def init_config(profile: Profile, facts: Any | None) -> str:
+    """The kubeadm config file; in a dry run, the parts facts would decide are named."""
+    advertise = resolve_advertise_address(profile, facts)
+    cri_socket = resolve_cri_socket(profile, facts)
+    version = _kubeadm_version(profile, facts)
+    if facts is None and (advertise.startswith("<") or cri_socket.startswith("<")):
+        return (
+            "# rendered at run time from the control plane's facts\n"
+            f"# config API: {kubeadm_config_api(version)} (by the installed kubeadm's version)\n"
+            f"# advertiseAddress: {advertise}\n# criSocket: {cri_socket}\n"
+            f"# podSubnet: {profile.cluster.pod_cidr}\n# serviceSubnet: {profile.cluster.service_cidr}\n"
+        )
+    return render_init_config(
+        profile,
+        advertise_address=advertise,
+        node_name=profile.control_plane.name,
+        cri_socket=cri_socket,
+        kubeadm_version=version,
+        node_ip=advertise,
+    )
+
+
+# --- the steps ---
+
+
+def preflight_step(hosts: tuple[str, ...], work: LocalWork | None) -> Step:
+    return Step(
+        id="preflight",
+        title="Connect, gather facts, check before changing anything",
+        hosts=hosts,
+        after=work,
+        rerun_on_resume=True,  # facts are gathered fresh on every run
+        describe="every host at once: host keys verified, sudo tried, networks and kubeadm's own preflight checked",
+        timeout=120,
+    )
+
+
+def _hosts_file_step(profile: Profile, hosts: tuple[str, ...]) -> Step:
+    block = scripts.hosts_block((h.address, h.name) for h in profile.hosts if _is_ip(h.address))
+    return Step(
+        id="hosts-file",
+        title="Make every node resolve every other (/etc/hosts)",
+        hosts=hosts,
+        script=same_script(scripts.hosts_file(profile.name, block)),
+        probe=same_script(scripts.hosts_file_probe(profile.name, block)),
+        describe="a kwizard-marked block in /etc/hosts, replaced (not appended) on every run",
+        timeout=60,
+    )
+
+
+def _kernel_step(hosts: tuple[str, ...]) -> Step:
+    return Step(
+        id="kernel",
+        title="Kernel modules and sysctls for Kubernetes networking",
+        hosts=hosts,
+        script=same_script(scripts.kernel()),
+        probe=same_script(scripts.kernel_probe()),
+        describe="overlay and br_netfilter loaded at boot; ip_forward and bridge-nf-call on, persisted in /etc/sysctl.d",
+        timeout=120,
+    )
+
+
+def _swap_step(hosts: tuple[str, ...]) -> Step:
+    return Step(
+        id="swap",
+        title="Turn swap off (now and in /etc/fstab)",
+        hosts=hosts,
+        script=same_script(scripts.swap_off()),
+        probe=same_script(scripts.swap_probe()),
+        describe="the kubelet will not start with swap on; /etc/fstab is backed up first",
+        timeout=120,
+    )
+
+
+def firewall_ports(profile: Profile, host: Host) -> list[str]:
+    plugin = cni.get_plugin(profile.cluster.cni.value)
+    encrypted = bool(profile.cluster.cni_options.encryption_password_env)
+    role_ports = CONTROL_PLANE_PORTS if host.name == profile.control_plane.name else WORKER_PORTS
+    ports = [p.firewalld_arg for p in (*role_ports, *plugin.ports_for(encryption=encrypted))]
+    return list(dict.fromkeys(ports))
+
+
+def _firewall_step(profile: Profile, hosts: tuple[str, ...]) -> Step:
+    by_name = {h.name: h for h in profile.hosts}
+
+    def script(ctx: RunContext, host: str) -> RemoteScript:
+        return RemoteScript(scripts.firewall(firewall_ports(profile, by_name[host])))
+
+    def probe(ctx: RunContext, host: str) -> RemoteScript:
+        return RemoteScript(scripts.firewall_probe(firewall_ports(profile, by_name[host])))
+
+    return Step(
+        id="firewall",
+        title="Open the control plane's and the network plugin's ports (firewalld)",
+        hosts=hosts,
+        script=script,
+        probe=probe,
+        describe="only where firewalld runs; the ports for each node's role and the chosen plugin",
+        timeout=120,
+    )
+
+
+def _minor(profile: Profile) -> str:
+    return ".".join(profile.cluster.kubernetes_version.split(".")[:2])
+
+
+def _packages_step(profile: Profile, hosts: tuple[str, ...]) -> Step:
+    return Step(
+        id="packages",
+        title=f"Install containerd and kubeadm/kubelet/kubectl {_minor(profile)}",
+        hosts=hosts,
+        script=same_script(scripts.packages(_minor(profile))),
+        probe=same_script(scripts.packages_probe(_minor(profile))),
+        describe="from pkgs.k8s.io (apt or dnf), versions held; containerd with SystemdCgroup = true",
+        timeout=1800,
+    )
+
+
+def _config_upload(profile: Profile, ctx: RunContext, host: str) -> Upload:
+    text = init_config(profile, facts_of(ctx, host))
+    return Upload(CONFIG_PATH, text.encode(), 0o600)
+
+
+def _images_step(profile: Profile, cp: tuple[str, ...]) -> Step:
+    def script(ctx: RunContext, host: str) -> RemoteScript:
+        return RemoteScript(scripts.images_pull(CONFIG_PATH), uploads=(_config_upload(profile, ctx, host),))
+
+    return Step(
+        id="images",
+        title="Pull the control plane's images",
+        hosts=cp,
+        script=script,
+        probe=same_script(scripts.control_plane_exists()),
+        describe="kubeadm config images pull, so init does not wait on downloads",
+        timeout=1800,
+    )
+
+
+def _init_step(profile: Profile, cp: tuple[str, ...]) -> Step:
+    def script(ctx: RunContext, host: str) -> RemoteScript:
+        return RemoteScript(scripts.kubeadm_init(CONFIG_PATH), uploads=(_config_upload(profile, ctx, host),))
+
+    return Step(
+        id="init",
+        title="kubeadm init on the control plane",
+        hosts=cp,
+        script=script,
+        probe=same_script(scripts.control_plane_exists()),
+        describe=f"from a config file: podSubnet {profile.cluster.pod_cidr}, serviceSubnet {profile.cluster.service_cidr}",
+        timeout=900,
+        diagnose=diagnose_init_failure,
+    )
+
+
+def _kubeconfig_step(profile: Profile, cp: tuple[str, ...]) -> Step:
+    user = profile.user_for(profile.control_plane)
+    host = profile.control_plane.name
+
+    async def fetch_admin_conf(ctx: RunContext) -> None:
+        admin_conf = await (await ctx.session(host)).download(scripts.ADMIN_CONF, sudo=True)
+        ctx.values["kubeconfig_path"] = write_kubeconfig(admin_conf, profile.name)
+        ctx.note(host, f"admin kubeconfig saved locally: {ctx.values['kubeconfig_path']} (mode 0600)")
+
+    return Step(
+        id="kubeconfig",
+        title=f"kubeconfig for {user} on the control plane, and a local copy",
+        hosts=cp,
+        script=same_script(scripts.user_kubeconfig(user)),
+        probe=same_script(scripts.user_kubeconfig_probe(user)),
+        after=fetch_admin_conf,
+        describe="~/.kube/config for the SSH user; admin.conf fetched to a 0600 file of its own (never ~/.kube/config)",
+        timeout=60,
+    )
+
+
+def _plugin(profile: Profile) -> cni.CNIPlugin:
+    return cni.get_plugin(profile.cluster.cni.value)
+
+
+def _manifest_path(name: str) -> str:
+    return f"{MANIFEST_DIR}/{name}"
+
+
+def _patched_path(profile: Profile) -> str:
+    return _manifest_path("kwizard-" + _plugin(profile).patched_manifest.filename)
+
+
+def _cni_fetch_step(profile: Profile, cp: tuple[str, ...]) -> Step:
+    plugin = _plugin(profile)
+    files = [(m.url, m.filename) for m in plugin.manifests]
+    local = profile.cluster.cni_options.manifest_file
+    return Step(
+        id="cni-fetch",
+        title=f"Fetch the {plugin.name} {plugin.version} manifest and set the pod CIDR in it",
+        hosts=cp,
+        script=None if local else same_script(scripts.fetch_manifests(files, MANIFEST_DIR)),
+        after=fetch_and_patch(profile, cp[0], MANIFEST_DIR, _patched_path(profile)),
+        describe=(
+            f"pinned upstream URLs, downloaded on the control plane; {profile.cluster.pod_cidr} written into "
+            f"{plugin.patched_manifest.filename}" + (f" (from the local file {local})" if local else "")
+        ),
+        timeout=300,
+    )
+
+
+def _cni_apply_step(profile: Profile, cp: tuple[str, ...]) -> Step:
+    plugin = _plugin(profile)
+    return Step(
+        id="cni-apply",
+        title=f"Apply {plugin.name}",
+        hosts=cp,
+        script=apply_script(profile, MANIFEST_DIR, _patched_path(profile)),
+        probe=same_script(applied_probe(profile)),
+        describe=" then ".join(f"kubectl {m.verb} {m.filename}" for m in plugin.manifests),
+        timeout=300,
+    )
+
+
+def _ready_step(profile: Profile, cp: tuple[str, ...], nodes: tuple[str, ...], step_id: str, title: str) -> Step:
+    async def record_nodes(ctx: RunContext) -> None:
+        ctx.values["nodes"] = await node_list(await ctx.session(cp[0]))
+
+    wait_s = profile.cluster.wait_ready_seconds
+    return Step(
+        id=step_id,
+        title=title,
+        hosts=cp,
+        script=same_script(scripts.wait_ready(nodes, wait_s)),
+        after=record_nodes,
+        describe=f"wait up to {_duration(wait_s)} for {', '.join(nodes)} Ready and CoreDNS Running",
+        timeout=wait_s + 60,
+        diagnose=lambda tail: diagnose_not_ready(tail, profile),
+    )
+
+
+def _duration(seconds: int) -> str:
+    return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
+
+
+def _untaint_step(profile: Profile, cp: tuple[str, ...]) -> Step:
+    node = profile.control_plane.name
+    return Step(
+        id="untaint",
+        title="Let ordinary pods run on the control plane",
+        hosts=cp,
+        script=same_script(scripts.untaint(node)),
+        probe=same_script(scripts.untaint_probe(node)),
+        describe=f"kubectl taint nodes {node} {scripts.UNTAINT_KEY}- (\"not found\" means already done)",
+        timeout=60,
+    )
+
+
+def _join_command_step(profile: Profile, cp: tuple[str, ...]) -> Step:
+    return Step(
+        id="join-command",
+        title="A fresh join command, its CA hash checked",
+        hosts=cp,
+        after=make_join_command(cp[0]),
+        rerun_on_resume=True,  # the token is secret, so it is never kept for a resume
+        describe="kubeadm token create --print-join-command; the hash is compared with /etc/kubernetes/pki/ca.crt",
+        timeout=120,
+    )
+
+
+def _join_step(profile: Profile, workers: tuple[str, ...]) -> Step:
+    def script(ctx: RunContext, host: str) -> RemoteScript:
+        join = ctx.values.get("join_command")
+        command = join.command() if hasattr(join, "command") else str(Placeholder("join command"))
+        command = f"systemctl enable kubelet\n{command}"
+        cri = resolve_cri_socket(profile, facts_of(ctx, host))
+        extra = f" --node-name {scripts.q(host)}"
+        if not cri.startswith("<"):
+            extra += f" --cri-socket {scripts.q(cri)}"
+        return RemoteScript(f"{command}{extra}\n")
+
+    return Step(
+        id="join",
+        title="Join the workers",
+        hosts=workers,
+        script=script,
+        probe=same_script(scripts.joined()),
+        describe="kubeadm join on every worker at once; nodes already joined are skipped",
+        timeout=600,
+    )
+
+
+def _labels_step(profile: Profile, cp: tuple[str, ...]) -> Step:
+    script = "".join(scripts.label_node(h.name, h.labels) for h in profile.hosts if h.labels)
+    return Step(
+        id="labels",
+        title="Label the nodes",
+        hosts=cp,
+        script=same_script(script),
+        describe="the labels the profile gives each host (kubectl label --overwrite)",
+        timeout=60,
+    )
+
+
+def _is_ip(address: str) -> bool:
+    try:
+        ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return True

@@ -1,0 +1,427 @@
+"""Runs a plan: one step at a time, each step on all its hosts at once.
+
+For every step the runner asks each host "already done?" (the probe) and
+skips it when so, otherwise streams the step's script there; a bounded number
+of hosts work at the same time. A failed host, a lost connection or a timeout
+fails the step (never raises out of `run`), and the run stops there unless
+told to go on. Every line is masked before anyone sees it: the events the
+faces get, events.jsonl and the per-host logs in the run directory all carry
+the same, masked text. The state file written after each step lets a later
+run continue at the first step that did not finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kwizard.run.events import Event, FindingReported, HostFinished, HostLine, HostSkipped, RunFinished, RunStarted, StepFinished, StepStarted
+from kwizard.checks.findings import Finding
+from kwizard.run.masking import Masker
+from kwizard.run.rundir import RunDir, RunState
+from kwizard.ssh.errors import SSHError
+from kwizard.plan.context import HostSession
+from kwizard.plan.steps import Plan, ScriptFor, Step, StepFailed
+from kwizard.plan.context import RemoteScript
+
+Listener = Callable[[Event], None]
+SessionSource = Callable[[str], Awaitable[HostSession]]
+
+DEFAULT_CONCURRENCY = 32
+TAIL_LINES = 40  # per host, what a step's diagnose() gets to read
+# The session kills the remote command at the step's timeout; this is the
+# runner's own backstop for a session that cannot even do that (a dead link).
+TIMEOUT_GRACE = 30.0
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    status: str  # succeeded | failed | cancelled
+    failed_step: str | None
+    failed_hosts: tuple[str, ...]
+    duration: float
+    run_dir: Path
+    values: dict[str, Any] = field(default_factory=dict, repr=False)  # in memory only; may hold secrets
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "succeeded"
+
+
+@dataclass
+class _StepOutcome:
+    status: str  # done | skipped | failed | cancelled
+    failed_hosts: tuple[str, ...] = ()
+
+
+class Runner:
+    """Runs one plan over open sessions; it is also the steps' RunContext."""
+
+    dry_run = False  # steps.DryRunContext says True; scripts may ask
+
+    def __init__(
+        self,
+        plan: Plan,
+        sessions: Mapping[str, HostSession] | SessionSource,
+        *,
+        run_dir: RunDir,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        continue_on_error: bool = False,
+        secrets: Iterable[str] = (),
+        listeners: Iterable[Listener] = (),
+    ):
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.plan = plan
+        self.run_dir = run_dir
+        self.values: dict[str, Any] = {}
+        self.continue_on_error = continue_on_error
+        # A mapping of open sessions, or an async source (the Fleet) that opens
+        # and reopens them on demand, so a retry after a lost connection works.
+        self._sessions = dict(sessions) if isinstance(sessions, Mapping) else {}
+        self._open_session = None if isinstance(sessions, Mapping) else sessions
+        self._slots = asyncio.Semaphore(concurrency)
+        self._masker = Masker(secrets)
+        self._listeners: list[Listener] = list(listeners)
+        self._current_step = "run"
+        self._tails: dict[str, deque[str]] = {}
+        self._step_task: asyncio.Task[_StepOutcome] | None = None
+        self._cancel_requested = False
+
+    # --- RunContext ---
+
+    async def session(self, host: str) -> HostSession:
+        if self._open_session is not None:
+            return await self._open_session(host)
+        session = self._sessions.get(host)
+        if session is None:
+            raise StepFailed(f"no open connection to {host}")
+        return session
+
+    def add_secret(self, text: str) -> None:
+        self._masker.add(text)
+
+    def note(self, host: str, line: str) -> None:
+        self._host_line(self._current_step, host, "kwizard", line)
+
+    # --- for the faces ---
+
+    def add_listener(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def report(self, finding: Finding) -> None:
+        self._emit(FindingReported(finding))
+
+    def cancel(self) -> None:
+        """Stop the run: running commands are cancelled (the sessions kill them remotely)."""
+        self._cancel_requested = True
+        if self._step_task is not None and not self._step_task.done():
+            self._step_task.cancel()
+
+    # --- the run ---
+
+    async def run(self, resume_state: RunState | None = None) -> RunResult:
+        state = self._starting_state(resume_state)
+        started = time.monotonic()
+        self._emit(
+            RunStarted(
+                run_id=self.run_dir.run_id,
+                run_dir=str(self.run_dir.path),
+                plan=self.plan.name,
+                steps=tuple((s.id, s.title) for s in self.plan.steps),
+                hosts=tuple(self.plan.hosts),
+            )
+        )
+        try:
+            await self._run_steps(state)
+        except asyncio.CancelledError:
+            # Cancelled from outside (the face's worker went away): leave a resumable state behind.
+            self._finish(state, "cancelled", started)
+            raise
+        status = "cancelled" if self._cancel_requested else ("failed" if state.failed_step else "succeeded")
+        return self._finish(state, status, started)
+
+    async def _run_steps(self, state: RunState) -> None:
+        for step in self.plan.steps:
+            if self._cancel_requested:
+                return
+            if state.is_finished(step.id) and not step.rerun_on_resume:
+                self._replay_finished_step(step)
+                continue
+            if step.rerun_on_resume:
+                state.forget_step(step.id)
+            outcome = await self._run_step_cancellably(step, state)
+            self._record_outcome(state, step, outcome)
+            self.run_dir.save_state(state)
+            if outcome.status == "cancelled":
+                return
+            if outcome.status == "failed" and not self.continue_on_error:
+                return
+
+    def _starting_state(self, resume_state: RunState | None) -> RunState:
+        if resume_state is None:
+            state = self.run_dir.load_state()
+            state.finished_steps.clear()
+            state.hosts_done.clear()
+        else:
+            if resume_state.plan != self.plan.name:
+                raise ValueError(f"cannot resume a {resume_state.plan!r} run with the {self.plan.name!r} plan")
+            state = dataclasses.replace(
+                resume_state,
+                finished_steps=list(resume_state.finished_steps),
+                hosts_done={k: list(v) for k, v in resume_state.hosts_done.items()},
+            )
+        state.status, state.failed_step, state.failed_hosts = "running", None, []
+        self.run_dir.save_state(state)
+        return state
+
+    def _finish(self, state: RunState, status: str, started: float) -> RunResult:
+        duration = time.monotonic() - started
+        state.status = status
+        self.run_dir.save_state(state)
+        self._emit(
+            RunFinished(
+                status=status,
+                duration=duration,
+                failed_step=state.failed_step,
+                failed_hosts=tuple(state.failed_hosts),
+                run_dir=str(self.run_dir.path),
+            )
+        )
+        self.run_dir.close()
+        return RunResult(
+            status=status,
+            failed_step=state.failed_step,
+            failed_hosts=tuple(state.failed_hosts),
+            duration=duration,
+            run_dir=self.run_dir.path,
+            values=self.values,
+        )
+
+    @staticmethod
+    def _record_outcome(state: RunState, step: Step, outcome: _StepOutcome) -> None:
+        if outcome.status in ("done", "skipped"):
+            state.mark_step_finished(step.id)
+        elif outcome.status == "failed" and state.failed_step is None:
+            state.failed_step, state.failed_hosts = step.id, list(outcome.failed_hosts)
+        if step.rerun_on_resume:
+            # Its results (values) are not kept, so a resume must not trust it as done.
+            state.forget_step(step.id)
+
+    def _replay_finished_step(self, step: Step) -> None:
+        """A step an earlier run finished: shown as skipped, so every face lists every step."""
+        self._emit(StepStarted(step_id=step.id, title=step.title, hosts=tuple(step.hosts)))
+        for host in step.hosts:
+            self._emit(HostSkipped(step_id=step.id, host=host, reason="done in an earlier run"))
+        self._emit(StepFinished(step_id=step.id, status="skipped", duration=0.0))
+
+    async def _run_step_cancellably(self, step: Step, state: RunState) -> _StepOutcome:
+        self._step_task = asyncio.ensure_future(self._run_step(step, state))
+        try:
+            return await self._step_task
+        except asyncio.CancelledError:
+            if not self._cancel_requested:
+                raise
+            return _StepOutcome("cancelled")
+        finally:
+            self._step_task = None
+
+    async def _run_step(self, step: Step, state: RunState) -> _StepOutcome:
+        self._current_step = step.id
+        self._tails = {host: deque(maxlen=TAIL_LINES) for host in step.hosts}
+        started = time.monotonic()
+        self._emit(StepStarted(step_id=step.id, title=step.title, hosts=tuple(step.hosts)))
+        done_before = set() if step.rerun_on_resume else state.done_on(step.id)
+        results: dict[str, str] = {}
+        try:
+            async with asyncio.TaskGroup() as hosts:
+                for host in step.hosts:
+                    hosts.create_task(self._host_part(step, host, host in done_before, results, state))
+        except asyncio.CancelledError:
+            self._emit(StepFinished(step_id=step.id, status="cancelled", duration=time.monotonic() - started))
+            raise
+        failed = tuple(h for h in step.hosts if results.get(h) == "failed")
+        after_error = None if failed else await self._after_part(step)
+        status = _step_status(failed, after_error, results)
+        diagnosis = self._diagnose(step, failed) if status == "failed" else None
+        self._emit(
+            StepFinished(
+                step_id=step.id,
+                status=status,
+                duration=time.monotonic() - started,
+                failed_hosts=failed,
+                diagnosis=diagnosis,
+            )
+        )
+        return _StepOutcome(status, failed)
+
+    async def _host_part(
+        self, step: Step, host: str, done_before: bool, results: dict[str, str], state: RunState
+    ) -> None:
+        if done_before:
+            self._emit(HostSkipped(step_id=step.id, host=host, reason="done in an earlier run"))
+            results[host] = "skipped"
+            return
+        async with self._slots:
+            results[host] = await self._run_on_host(step, host)
+        if results[host] != "failed":
+            state.mark_host_done(step.id, host)
+
+    async def _run_on_host(self, step: Step, host: str) -> str:
+        """done | skipped | failed for one host; every error ends up in a HostFinished."""
+        started = time.monotonic()
+        remote = _Stopwatch()
+        if step.script is None and step.probe is None:
+            return "done"  # kwizard-side work only: nothing to run on the host
+        try:
+            session = await self.session(host)
+            probe = self._build(step.probe, host)
+            if probe is not None:
+                with remote:
+                    code, _out, _err = await _bounded(session.capture(probe, timeout=step.timeout), step.timeout)
+                if code == 0:
+                    self._emit(HostSkipped(step_id=step.id, host=host))
+                    return "skipped"
+            script = self._build(step.script, host)
+            if script is None:
+                self._emit(HostSkipped(step_id=step.id, host=host, reason="nothing to do on this host"))
+                return "skipped"
+            with remote:
+                code = await _bounded(self._run_script(step, host, session, script), step.timeout)
+        except asyncio.CancelledError:
+            self._host_finished(step, host, None, started, remote, "cancelled")
+            raise
+        except Exception as exc:  # noqa: BLE001 - a host's failure is reported, never raised out of the run
+            error = describe_error(exc)
+            self.note(host, error)
+            self._host_finished(step, host, None, started, remote, error)
+            return "failed"
+        error = None if code == 0 else f"exited with status {code}"
+        self._host_finished(step, host, code, started, remote, error)
+        return "done" if code == 0 else "failed"
+
+    def _build(self, script_for: ScriptFor | None, host: str) -> RemoteScript | None:
+        try:
+            return script_for(self, host) if script_for else None
+        except KeyError as exc:
+            # A value an earlier step leaves behind; after a resume, the step that sets it must be rerun_on_resume.
+            raise StepFailed(f"the script needs {exc.args[0]!r}, which no earlier step of this run has set") from None
+
+    async def _run_script(self, step: Step, host: str, session: HostSession, script: RemoteScript) -> int:
+        def on_line(stream: str, line: str) -> None:
+            self._host_line(step.id, host, stream, line)
+
+        return await session.run(script, on_line, timeout=step.timeout)
+
+    def _host_finished(
+        self, step: Step, host: str, code: int | None, started: float, remote: _Stopwatch, error: str | None
+    ) -> None:
+        self._emit(
+            HostFinished(
+                step_id=step.id,
+                host=host,
+                ok=error is None,
+                exit_status=code,
+                duration=time.monotonic() - started,
+                remote_duration=remote.total,
+                error=error,
+            )
+        )
+
+    async def _after_part(self, step: Step) -> str | None:
+        """The step's kwizard-side work; its failure message, or None."""
+        if step.after is None:
+            return None
+        where = step.hosts[0] if step.hosts else "local"
+        try:
+            await step.after(self)
+        except StepFailed as exc:
+            message = str(exc) or "the step's own check failed"
+        except Exception as exc:  # noqa: BLE001 - shown as the step's failure
+            message = describe_error(exc)
+        else:
+            return None
+        self.note(where, message)
+        return message
+
+    def _diagnose(self, step: Step, failed: tuple[str, ...]) -> str | None:
+        if step.diagnose is None:
+            return None
+        hosts = failed or step.hosts
+        tail = "\n".join(line for host in hosts for line in self._tails.get(host, ()))
+        try:
+            return step.diagnose(tail)
+        except Exception:  # noqa: BLE001 - a broken diagnosis must not hide the failure itself
+            _log.debug("diagnose() of step %s failed", step.id, exc_info=True)
+            return None
+
+    # --- lines and events ---
+
+    def _host_line(self, step_id: str, host: str, stream: str, line: str) -> None:
+        masked = self._masker(line.rstrip("\r\n"))
+        self._tails.setdefault(host, deque(maxlen=TAIL_LINES)).append(masked)
+        self.run_dir.record_host_line(host, step_id, masked, stream)
+        self._publish(HostLine(step_id=step_id, host=host, line=masked, stream=stream))
+
+    def _emit(self, event: Event) -> None:
+        self._publish(self._masker.event(event))
+
+    def _publish(self, event: Event) -> None:
+        """Only masked events get here (masking twice could mangle a mask that contains a short secret)."""
+        self.run_dir.record_event(event)
+        for listener in self._listeners:
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - a face's bug must not stop a half-built cluster
+                _log.debug("listener %r failed on %s", listener, event.kind, exc_info=True)
+
+
+def describe_error(exc: BaseException) -> str:
+    """What went wrong, for a person; SSH errors already say it in their own words."""
+    if isinstance(exc, (SSHError, StepFailed)):
+        return str(exc) or type(exc).__name__
+    if isinstance(exc, TimeoutError):
+        return "no answer from the host within the step's time limit (and the session could not stop it)"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+async def _bounded(work: Any, timeout: float | None) -> Any:
+    if timeout is None:
+        return await work
+    async with asyncio.timeout(timeout + TIMEOUT_GRACE):
+        return await work
+
+
+def _step_status(failed: tuple[str, ...], after_error: str | None, results: Mapping[str, str]) -> str:
+    if failed or after_error is not None:
+        return "failed"
+    if results and all(r == "skipped" for r in results.values()):
+        return "skipped"
+    return "done"
+
+
+class _Stopwatch:
+    """Adds up the time spent inside `with` blocks (waiting on the remote side)."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._since = 0.0
+
+    def __enter__(self) -> _Stopwatch:
+        self._since = time.monotonic()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.total += time.monotonic() - self._since
+
+
+__all__ = ["DEFAULT_CONCURRENCY", "Listener", "Masker", "RunResult", "Runner", "describe_error"]

@@ -1,0 +1,124 @@
+"""SSH defaults for every host: user, port, key, known_hosts, jump host, host-key policy, sudo."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
+
+from kwizard.profile.model import HostKeyPolicy, SSHSettings
+from kwizard.screens.draft import field_errors
+from kwizard.screens.dialogs.sudo_password import SudoPasswordModal, known_sudo_password, remember_sudo_password
+
+TEXT_FIELDS = {
+    # field: (label, placeholder)
+    "user": ("User", "root"),
+    "port": ("Port", "22"),
+    "identity_file": ("Private key", "agent and default keys (~/.ssh/id_*)"),
+    "known_hosts": ("known_hosts file", "~/.ssh/known_hosts"),
+    "jump_host": ("Jump host", "none (write it like admin@bastion:22)"),
+    "sudo_password_env": ("sudo password from env var", "none: passwordless sudo, or asked at run time"),
+}
+POLICY_CHOICES = [
+    ("strict: only keys already in known_hosts", HostKeyPolicy.STRICT),
+    ("accept-new: ask me about a key never seen", HostKeyPolicy.ACCEPT_NEW),
+]
+
+
+def describe_ssh(ssh: SSHSettings) -> str:
+    """One line for the Hosts screen."""
+    parts = [
+        f"{ssh.user}@:{ssh.port}",
+        f"key {ssh.identity_file or 'agent/default'}",
+        f"known_hosts {ssh.known_hosts or '~/.ssh/known_hosts'}",
+        f"host keys {ssh.host_key_policy.value}",
+        "sudo" if ssh.sudo else "no sudo",
+    ]
+    if ssh.jump_host:
+        parts.append(f"via {ssh.jump_host}")
+    return " · ".join(parts)
+
+
+class SSHSettingsModal(ModalScreen[SSHSettings | None]):
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", tooltip="Close without changing the SSH defaults"),
+        Binding("ctrl+s", "save", "Save", tooltip="Keep these SSH defaults (only when every field is valid)"),
+    ]
+
+    def __init__(self, ssh: SSHSettings) -> None:
+        super().__init__()
+        self.ssh = ssh
+
+    def compose(self) -> ComposeResult:
+        yield Footer()  # this dialog's own keys, where every screen shows them
+        values = self.ssh.model_dump(mode="json")
+        with Vertical(id="ssh-form", classes="dialog"):
+            yield Static("SSH defaults (every host, unless the host says otherwise)", classes="dialog-title")
+            with VerticalScroll():
+                for name, (label, placeholder) in TEXT_FIELDS.items():
+                    value = values.get(name)
+                    yield Label(label)
+                    kind = "integer" if name == "port" else "text"
+                    yield Input("" if value is None else str(value), placeholder=placeholder, id=name, type=kind, compact=True)
+                    yield Static("", id=f"{name}-error", classes="field-error")
+                yield Label("Host keys")
+                yield Select(POLICY_CHOICES, value=self.ssh.host_key_policy, allow_blank=False, id="host_key_policy", compact=True)
+                with Horizontal(classes="toggle"):
+                    yield Switch(self.ssh.sudo, id="sudo")
+                    yield Static("Use sudo for commands that need root (when the user is not root)")
+                    # The password itself is never a setting: this asks for it for this session only.
+                    yield Button("Sudo password…", id="sudo-password-button", compact=True, tooltip="Give it for this session (memory only)")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel")
+                yield Button("Save", id="save", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query_one("#sudo-password-button").display = self.ssh.sudo
+        self.query_one("#user", Input).focus()
+
+    def form_data(self) -> dict[str, Any]:
+        # Start from the current settings so fields not on the form (connect_timeout) are kept.
+        data = self.ssh.model_dump()
+        for name in TEXT_FIELDS:
+            value = self.query_one(f"#{name}", Input).value.strip()
+            data[name] = value or SSHSettings.model_fields[name].default
+        data["host_key_policy"] = self.query_one("#host_key_policy", Select).value
+        data["sudo"] = self.query_one("#sudo", Switch).value
+        return data
+
+    def _show_errors(self) -> dict[str, str]:
+        errors = field_errors(SSHSettings, self.form_data())
+        for name in TEXT_FIELDS:
+            message = errors.get(name, "")
+            self.query_one(f"#{name}-error", Static).update(message)
+            self.query_one(f"#{name}", Input).set_class(bool(message), "-invalid")
+        return errors
+
+    @on(Input.Changed)
+    def _typed(self) -> None:
+        self._show_errors()
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        if not self._show_errors():
+            self.dismiss(SSHSettings.model_validate(self.form_data()))
+
+    @on(Switch.Changed, "#sudo")
+    def _sudo_switched(self, event: Switch.Changed) -> None:
+        self.query_one("#sudo-password-button").display = event.value
+
+    @on(Button.Pressed, "#sudo-password-button")
+    def _ask_sudo_password(self) -> None:
+        user = self.query_one("#user", Input).value.strip() or self.ssh.user
+        known = known_sudo_password(self.app) is not None
+        self.app.push_screen(SudoPasswordModal(user, known=known), lambda answer: remember_sudo_password(self.app, answer))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

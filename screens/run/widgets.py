@@ -1,0 +1,80 @@
+"""The run screen's step list: one line per step, its state and its time.
+
+The list draws itself from a `RunProgress` and a clock; while a step runs a
+timer redraws it so the spinner turns and the elapsed time counts. The
+spinner frame is a function of the clock, so a frozen clock (tests) draws a
+still picture.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.text import Text
+from textual.widget import Widget
+
+from kwizard.screens.run.state import CANCELLED, DONE, FAILED, PENDING, RUNNING, SKIPPED, RunProgress, format_duration
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+ICONS = {PENDING: "·", DONE: "✓", SKIPPED: "↷", FAILED: "✗", CANCELLED: "■"}
+STYLES = {PENDING: "dim", RUNNING: "bold", DONE: "green", SKIPPED: "cyan", FAILED: "bold red", CANCELLED: "yellow"}
+TIME_WIDTH = 7  # "12m05s" plus a space
+
+
+class StepList(Widget):
+    DEFAULT_CSS = """
+    StepList {
+        height: auto;
+        padding: 0 1;
+    }
+    """
+
+    def __init__(self, progress: RunProgress, clock: Callable[[], float], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.progress = progress
+        self.clock = clock
+
+    def on_mount(self) -> None:
+        self.set_interval(0.2, self._tick)
+
+    def _tick(self) -> None:
+        if self.progress.current is not None:
+            self.refresh()
+
+    def render(self) -> Text:
+        now = self.clock()
+        width = max(self.size.width, 20)
+        if not self.progress.steps:
+            return Text("Connecting…", style="dim")
+        lines = [self._line(row.number, row.title, row.status, row.elapsed(now), row.skip_reason, now, width)
+                 for row in self.progress.steps]
+        return Text("\n").join(lines)
+
+    def _line(self, number: int, title: str, status: str, elapsed: float | None, why: str, now: float, width: int) -> Text:
+        icon = SPINNER[int(now * 10) % len(SPINNER)] if status == RUNNING else ICONS[status]
+        shown_time = format_duration(elapsed) if status in (RUNNING, DONE, FAILED, CANCELLED) else ""
+        if status == SKIPPED:
+            shown_time = "earlier" if "earlier" in why else "skip"
+        label = f"{icon} {number:2} {title}"
+        room = width - TIME_WIDTH
+        if len(label) > room:
+            label = label[: room - 1] + "…"
+        line = Text(label.ljust(room), style=STYLES[status])
+        line.append(shown_time.rjust(TIME_WIDTH), style="dim" if status != FAILED else "red")
+        return line
+
+
+def run_status_line(progress: RunProgress, now: float) -> str:
+    """One line over the step list: where the run is, how long it has been going."""
+    done = sum(row.status in (DONE, SKIPPED) for row in progress.steps)
+    total = len(progress.steps)
+    elapsed = format_duration(progress.elapsed(now))
+    words = {
+        "starting": "Starting",
+        "running": "Running",
+        "succeeded": "[green]Finished[/]",
+        "failed": "[red]Failed[/]",
+        "cancelled": "[yellow]Cancelled[/]",
+    }
+    state = words.get(progress.status, progress.status)
+    return f"{state} · {done}/{total} steps · {elapsed}" if total else state

@@ -1,0 +1,98 @@
+"""Network plugin: Flannel, Calico or Weave Net, with guidance that follows the choice."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Button, Markdown, RadioButton, RadioSet, Static
+
+from kwizard.cni.catalogue import CATALOGUE, CNIPlugin, get_plugin
+from kwizard.profile.model import CNI, Profile
+from kwizard.screens.steps.cluster_options import fitting_options
+from kwizard.screens.draft import updated
+from kwizard.screens.wizard import StepScreen, button_row
+
+# The one line for someone who does not know what a CNI plugin is.
+RECOMMENDATION = "Not sure? Pick Flannel: the simplest, fine for a first cluster. Need NetworkPolicy? Calico."
+
+
+def guidance_markdown(plugin: CNIPlugin) -> str:
+    """The catalogue's guidance plus the facts a user compares: ports, pod CIDR, encryption, MTU, status."""
+    ports = ", ".join(p.label for p in plugin.ports_for())
+    lines = [
+        f"## {plugin.name} {plugin.version}",
+        "",
+        plugin.guidance,
+        "",
+        f"**Default pod CIDR:** `{plugin.default_pod_cidr}`  ",
+        f"**Ports (default backend {plugin.default_backend}):** {ports}  ",
+        f"**NetworkPolicy:** {'yes' if plugin.network_policy else 'no'}  ",
+        f"**Encryption:** {plugin.encryption}  ",
+        f"**MTU:** {plugin.mtu}  ",
+        f"**Status:** {plugin.maintenance_note}",
+    ]
+    return "\n".join(lines)
+
+
+def switched_pod_cidr(current: str, old: CNI, new: CNI) -> str:
+    """Follow the plugin's default pod CIDR unless the user chose their own."""
+    return get_plugin(new.value).default_pod_cidr if current == get_plugin(old.value).default_pod_cidr else current
+
+
+class PluginScreen(StepScreen):
+    STEP = "plugin"
+
+    def __init__(self, draft: Profile) -> None:
+        super().__init__(draft)
+        self.choice: CNI = draft.cluster.cni
+
+    def compose_body(self) -> ComposeResult:
+        with Horizontal(id="plugin-body"):
+            with Vertical(id="plugin-choice"):
+                with RadioSet(id="plugins"):
+                    for plugin in CATALOGUE.values():
+                        label = plugin.name + (" (archived)" if plugin.is_archived else "")
+                        yield RadioButton(label, value=plugin.id == self.choice.value, id=plugin.id)
+                yield Static("", id="plugin-summary")
+                yield Static(RECOMMENDATION, id="recommendation")
+            with VerticalScroll(id="guidance-scroll"):
+                yield Markdown(id="guidance")
+        yield button_row(Button("Next", id="next", variant="primary", tooltip="ctrl+n: the pod network"))
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self._show(self.choice)
+        plugins = self.query_one("#plugins", RadioSet)
+        # RadioSet highlights its first button; move the highlight to the chosen one.
+        for _ in range(list(CATALOGUE).index(self.choice.value)):
+            plugins.action_next_button()
+        plugins.focus()
+
+    def _show(self, choice: CNI) -> None:
+        plugin = get_plugin(choice.value)
+        self.query_one("#guidance", Markdown).update(guidance_markdown(plugin))
+        self.query_one("#guidance-scroll").scroll_home(animate=False)
+        self.query_one("#plugin-summary", Static).update(f"{plugin.summary}\n\n{plugin.recommendation}")
+        self.query_one("#plugin-summary").set_class(plugin.is_archived, "-archived")
+
+    @on(RadioSet.Changed, "#plugins")
+    def _changed(self, event: RadioSet.Changed) -> None:
+        self.choice = CNI(event.pressed.id)
+        self._show(self.choice)
+
+    def collect(self) -> Profile:
+        cluster = self.draft.cluster
+        if self.choice is cluster.cni:
+            return self.draft
+        pod_cidr = switched_pod_cidr(cluster.pod_cidr, cluster.cni, self.choice)
+        options, dropped = fitting_options(cluster.cni_options, self.choice)
+        if dropped:
+            name = get_plugin(self.choice.value).name
+            self.notify(f"{name} does not take: {', '.join(dropped)}. Removed.", title="Plugin options", timeout=6)
+        changes = {"cni": self.choice, "pod_cidr": pod_cidr, "cni_options": options}
+        return updated(self.draft, cluster=cluster.model_copy(update=changes))
+
+    @on(Button.Pressed, "#next")
+    def _next(self) -> None:
+        self.action_leave("next")

@@ -1,0 +1,168 @@
+"""Review: the plan (steps, and per host the commands), the preflight findings, and "Save profile".
+
+"Run" arrives with the run screen (next issue); until then it is absent, not a dead button.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from textual import on, work
+from textual.app import ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Button, Static, TabbedContent, TabPane, Tree
+
+from kwizard.checks.host import preflight
+from kwizard.checks.findings import Finding
+from kwizard.profile.model import Profile
+from kwizard.plan.setup import build_setup_plan
+from kwizard.plan.view import StepView, view_plan
+from kwizard.profile.store import save
+from kwizard.plan.reset import build_reset_plan
+from kwizard.screens.dialogs.confirm import ConfirmModal
+from kwizard.screens.draft import profile_problems, updated, validated
+from kwizard.screens.steps.pod_network import render_findings
+from kwizard.screens.dialogs.save_profile import SaveProfileModal
+from kwizard.screens.wizard import RESET, RUN, StepResult, StepScreen, button_row
+from kwizard.plan.steps import Plan
+
+if TYPE_CHECKING:
+    from kwizard.screens.app import KwizardApp
+
+
+def plan_tree(tree: Tree[Any], views: list[StepView]) -> None:
+    """Steps as branches; under each, the hosts and the commands they would run (collapsed)."""
+    for view in views:
+        step = tree.root.add(f"{view.number:2}. [b]{view.title}[/]  [dim]{view.describe}[/]", expand=False)
+        for group in view.groups:
+            hosts = step.add(f"on {', '.join(group.hosts)}", expand=False)
+            if group.script is None:
+                hosts.add_leaf("[dim](kwizard-side work only)[/]")
+                continue
+            for upload in group.script.uploads:
+                hosts.add_leaf(f"[dim]write {upload.path} (mode {upload.mode:04o})[/]")
+            hosts.add_leaf("[dim]# as root (sudo)[/]" if group.script.sudo else "[dim]# as the SSH user[/]")
+            for line in group.script.script.rstrip("\n").splitlines():
+                hosts.add_leaf(line.replace("[", r"\["))
+
+
+class ReviewScreen(StepScreen):
+    STEP = "review"
+    PLAN_TITLE = "Setup plan"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save profile", tooltip="Save the answers as a profile (a YAML file, mode 0600)"),
+        Binding("ctrl+r", "run", "Run", tooltip="Run this plan on the hosts, watching every step live"),
+    ]
+    RUN_LABEL = "Run"
+    RUN_GO = RUN
+
+    @property
+    def kwizard(self) -> KwizardApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose_body(self) -> ComposeResult:
+        with Vertical(id="review-body"):
+            yield Static("", id="review-summary")
+            with TabbedContent(id="review-tabs"):
+                with TabPane(self.PLAN_TITLE, id="plan-tab"):
+                    yield Tree("plan", id="plan")
+                with TabPane("Preflight", id="preflight-tab"):
+                    yield Static("", id="preflight")
+        yield button_row(
+            Button("Save profile", id="save", tooltip="ctrl+s: save the answers"),
+            Button(self.RUN_LABEL, id="run", variant="success" if self.RUN_GO == RUN else "error",
+                   tooltip="ctrl+r: run it on the hosts"),
+        )
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        problems = profile_problems(self.draft)
+        summary = self.query_one("#review-summary", Static)
+        tree = self.query_one("#plan", Tree)
+        tree.show_root = False
+        if problems:
+            summary.update("[red]The answers are not complete yet:[/]\n" + "\n".join(problems))
+            self.query_one("#preflight", Static).update("")
+            return
+        profile = validated(self.draft)
+        summary.update(self._summary(profile))
+        plan_tree(tree, view_plan(self.build_plan(profile), {"facts": self.kwizard.facts} if self.kwizard.facts else None))
+        tree.root.expand()
+        self.query_one("#preflight", Static).update(self._preflight(profile))
+        tree.focus()
+
+    def build_plan(self, profile: Profile) -> Plan:
+        return build_setup_plan(profile)
+
+    def _summary(self, profile: Profile) -> str:
+        cluster = profile.cluster
+        cp = profile.control_plane.name
+        return (
+            f"[b]{profile.name}[/]: {len(profile.hosts)} host(s), control plane {cp}, {cluster.cni.value}, "
+            f"pods {cluster.pod_cidr}, services {cluster.service_cidr}, Kubernetes {cluster.kubernetes_version}.\n"
+            "Expand a step (enter or →) to see each host's commands."
+        )
+
+    def _preflight(self, profile: Profile) -> str:
+        if not self.kwizard.facts:
+            return "No facts gathered yet: test connections on the Hosts step to see the preflight findings."
+        findings: list[Finding] = preflight(profile, self.kwizard.facts)
+        return render_findings(findings) or "[green]✓[/] preflight found nothing to fix."
+
+    # --- saving ---
+
+    @on(Button.Pressed, "#save")
+    @work(exclusive=True, group="save")
+    async def action_save(self) -> None:
+        try:
+            profile = validated(self.draft)
+        except ValidationError:
+            self.notify("\n".join(profile_problems(self.draft)), title="Cannot save yet", severity="error")
+            return
+        current = self.kwizard.draft_path
+        folder = current.parent if current else None
+        target = await self.app.push_screen_wait(SaveProfileModal(profile.name, self.kwizard.folders, folder))
+        if target is None:
+            return
+        if target.path.exists():
+            question = f"{target.path} exists. Replace it with these answers?"
+            if not await self.app.push_screen_wait(ConfirmModal(question, yes="Replace")):
+                return
+        profile = profile.model_copy(update={"name": target.name})
+        try:
+            save(profile, target.path)
+        except OSError as exc:
+            self.notify(str(exc), title="Saving failed", severity="error")
+            return
+        self.draft = profile  # handed back to the App on leaving, like every step's answers
+        self.kwizard.draft_path = target.path
+        self.notify(f"Saved to {target.path}", title="Profile saved")
+
+    def collect(self) -> Profile:
+        return updated(self.draft)
+
+    @on(Button.Pressed, "#run")
+    def action_run(self) -> None:
+        problems = profile_problems(self.draft)
+        if problems:
+            self.notify("\n".join(problems), title="Not ready to run", severity="warning")
+            return
+        self.dismiss(StepResult(self.RUN_GO, self.collect()))
+
+    def palette_commands(self) -> Iterable[SystemCommand]:
+        yield SystemCommand("Save profile", "Save the answers as a profile", self.action_save)
+
+
+class ResetReviewScreen(ReviewScreen):
+    """The reset plan for a saved profile: what tearing the cluster down would run."""
+
+    PLAN_TITLE = "Reset plan"
+    RUN_LABEL = "Reset cluster"
+    RUN_GO = RESET
+    BINDINGS = [Binding("ctrl+r", "run", "Reset cluster", tooltip="Tear the cluster down (asks first)")]
+
+    def build_plan(self, profile: Profile) -> Plan:
+        return build_reset_plan(profile)
