@@ -7,6 +7,7 @@ per problem (field path, line when YAML knows it), never a traceback.
 from __future__ import annotations
 
 import os
+import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,10 @@ from kwizard.files import write_private_atomically
 from kwizard.profile.model import SCHEMA_VERSION, Profile, error_path, problems_from_error
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
+# Limits that keep a wrong file from hanging kwizard or eating the machine:
+# a real profile is a few KiB and lists at most a few hundred hosts.
+MAX_PROFILE_BYTES = 1024 * 1024
+MAX_HOSTS = 1000
 
 
 @dataclass(frozen=True)
@@ -53,19 +58,58 @@ def user_profiles_dir() -> Path:
 
 
 def load(path: str | os.PathLike[str]) -> Profile:
+    """Read and validate a profile file: a regular file of at most MAX_PROFILE_BYTES, UTF-8 YAML."""
     path = Path(path)
     source = str(path)
+    return parse(_read_profile_text(path, source), source)
+
+
+def _read_profile_text(path: Path, source: str) -> str:
+    # Opened without blocking and checked with fstat before reading, so a FIFO,
+    # a device or a folder is refused at once instead of blocking or streaming forever.
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ProfileError([Problem("(file)", "no such file; check the path")], source) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError([Problem("(file)", f"cannot read it: {exc}")], source) from None
-    return parse(text, source)
+    except IsADirectoryError:
+        raise ProfileError([Problem("(file)", "this is a folder, not a profile file; name the .yaml file")], source) from None
+    except OSError as exc:
+        raise ProfileError([Problem("(file)", f"cannot read it: {exc.strerror or exc}")], source) from None
+    info = os.fstat(fd)
+    if stat.S_ISDIR(info.st_mode):
+        os.close(fd)
+        raise ProfileError([Problem("(file)", "this is a folder, not a profile file; name the .yaml file")], source)
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        raise ProfileError([Problem("(file)", f"not a regular file ({_file_kind(info.st_mode)}); a profile is a .yaml file")], source)
+    with os.fdopen(fd, "rb") as handle:
+        if info.st_size > MAX_PROFILE_BYTES:
+            raise ProfileError([Problem("(file)", _too_large(info.st_size))], source)
+        data = handle.read(MAX_PROFILE_BYTES + 1)
+    if len(data) > MAX_PROFILE_BYTES:  # grew while being read
+        raise ProfileError([Problem("(file)", _too_large(len(data)))], source)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProfileError([Problem("(file)", f"not UTF-8 text (byte {exc.start}); save the profile as UTF-8")], source) from None
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"the file is {size:,} bytes; a profile is at most {MAX_PROFILE_BYTES:,} bytes "
+        "(is this the right file?)"
+    )
+
+
+def _file_kind(mode: int) -> str:
+    kinds = {stat.S_ISFIFO: "a FIFO", stat.S_ISCHR: "a character device", stat.S_ISBLK: "a block device", stat.S_ISSOCK: "a socket"}
+    return next((name for test, name in kinds.items() if test(mode)), "not a plain file")
 
 
 def parse(text: str, source: str | None = None) -> Profile:
     """Parse and validate profile YAML text."""
+    if len(text) > MAX_PROFILE_BYTES:
+        raise ProfileError([Problem("(file)", _too_large(len(text.encode("utf-8", "replace"))))], source)
     try:
         document = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -82,6 +126,13 @@ def parse(text: str, source: str | None = None) -> Profile:
             [Problem("(profile)", f"the file is {kind}; a profile is a mapping with name, hosts and cluster", 1)],
             source,
         )
+    duplicates = _duplicate_keys(document)
+    if duplicates:
+        raise ProfileError(duplicates, source)
+    hosts = data.get("hosts")
+    if isinstance(hosts, list) and len(hosts) > MAX_HOSTS:
+        message = f"{len(hosts):,} hosts listed; kwizard sets up at most {MAX_HOSTS:,} hosts from one profile"
+        raise ProfileError([Problem("hosts", message, _line_of(document, ("hosts",)))], source)
     version = data.get("version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         line = _line_of(document, ("version",))
@@ -98,6 +149,26 @@ def parse(text: str, source: str | None = None) -> Profile:
             for loc, message in problems_from_error(exc)
         ]
         raise ProfileError(problems, source) from None
+
+
+def _duplicate_keys(node: yaml.Node | None, path: str = "") -> list[Problem]:
+    """Keys written twice in one mapping: YAML would silently keep the last, so say it instead."""
+    problems: list[Problem] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            where = f"{path}.{name}" if path and name is not None else (name or path or "(profile)")
+            if name is not None and name in seen:
+                message = f"written twice (first on line {seen[name]}); keep one"
+                problems.append(Problem(where, message, key.start_mark.line + 1))
+            elif name is not None:
+                seen[name] = key.start_mark.line + 1
+            problems += _duplicate_keys(value, where)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            problems += _duplicate_keys(item, f"{path}[{index}]")
+    return problems
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
