@@ -16,7 +16,7 @@ from typing import Any
 import platformdirs
 import yaml
 
-from kwizard.files import write_private_atomically
+from kwizard.files import make_private_dirs, write_private_atomically
 
 _CLUSTER_NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _HOME_KUBECONFIG = '"$HOME/.kube/config"'
@@ -38,7 +38,7 @@ def write_kubeconfig(
         raise KubeconfigError(f"{cluster_name!r} is not a cluster name (lowercase letters, digits and '-')")
     config = rename_entries(_load(admin_conf), cluster_name)
     folder = Path(dest_dir) if dest_dir is not None else default_kubeconfig_dir()
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(folder)
     path = folder / (file_name or f"{cluster_name}.conf")
     write_private_atomically(path, yaml.safe_dump(config, sort_keys=False))
     return path

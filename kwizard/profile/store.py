@@ -17,7 +17,7 @@ import platformdirs
 import yaml
 from pydantic import ValidationError
 
-from kwizard.files import write_private_atomically
+from kwizard.files import make_private_dirs, write_private_atomically
 from kwizard.profile.model import SCHEMA_VERSION, Profile, error_path, problems_from_error
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
@@ -208,7 +208,7 @@ def save(profile: Profile, path: str | os.PathLike[str]) -> Path:
     If anything fails, the old file (if any) is left exactly as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     return write_private_atomically(path, dump(profile))
 
 

@@ -26,7 +26,7 @@ from typing import IO, Any
 import platformdirs
 
 from kwizard.run.events import Event
-from kwizard.files import write_private_atomically
+from kwizard.files import make_private_dirs, write_private_atomically
 
 DIR_MODE = 0o700
 FILE_MODE = 0o600
@@ -128,7 +128,7 @@ class RunDir:
     ) -> RunDir:
         """A new, empty run folder with its first state written (status running)."""
         runs = Path(base) if base is not None else default_runs_dir()
-        _make_private_dirs(runs)
+        make_private_dirs(runs)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         path = _claim_new_dir(runs, f"{stamp}-{_safe_file_name(profile_name)}-{_safe_file_name(plan_name)}")
         os.mkdir(path / HOSTS_DIR, DIR_MODE)
@@ -220,16 +220,6 @@ def latest_resumable(
 def _safe_file_name(name: str) -> str:
     return _UNSAFE_IN_FILE_NAME.sub("_", name) or "_"
 
-
-def _make_private_dirs(path: Path) -> None:
-    """Create missing folders 0700; folders that already exist are left as they are."""
-    missing = []
-    while not path.exists():
-        missing.append(path)
-        path = path.parent
-    for folder in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(folder, DIR_MODE)
 
 
 def _claim_new_dir(parent: Path, name: str) -> Path:

@@ -9,6 +9,7 @@ import os
 import shlex
 from pathlib import Path
 
+from kwizard.files import make_private_dirs
 from kwizard.profile.model import Profile
 
 
@@ -25,7 +26,7 @@ def ensure_file(path: Path) -> None:
     """
     if path.exists():
         return
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    make_private_dirs(path.parent)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.close(fd)
 
