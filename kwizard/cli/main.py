@@ -54,6 +54,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    profile_path = getattr(args, "profile", None)
+    if profile_path is not None:
+        # A profile named on the command line must load before the wizard opens:
+        # a script that typed a wrong path gets exit 2, not a terminal UI.
+        from kwizard.profile.store import ProfileError, load  # noqa: PLC0415
+
+        try:
+            load(profile_path)
+        except ProfileError as exc:
+            for problem in exc.problems:
+                print(f"kwizard: {problem.render(profile_path)}", file=sys.stderr)
+            return EXIT_BAD_INPUT
     try:
         from kwizard.screens.app import run_app  # noqa: PLC0415 - Textual loads only for the TUI
     except ImportError:
@@ -149,9 +161,20 @@ def _add_reset_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--remove-cni-config", action="store_true", help="also remove /etc/cni/net.d")
 
 
+RESET_FLAGS = ("flush_iptables", "clear_ipvs", "remove_cni_config")
+
+
+def _refuse_flags_that_would_do_nothing(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.handler is cmd_plan and not args.reset:
+        given = [f"--{name.replace('_', '-')}" for name in RESET_FLAGS if getattr(args, name, False)]
+        if given:
+            parser.error(f"{', '.join(given)} only change the reset plan: add --reset, or leave {'them' if len(given) > 1 else 'it'} out")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _refuse_flags_that_would_do_nothing(parser, args)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)

@@ -25,6 +25,7 @@ PROFILE_SUFFIXES = (".yaml", ".yml")
 # a real profile is a few KiB and lists at most a few hundred hosts.
 MAX_PROFILE_BYTES = 1024 * 1024
 MAX_HOSTS = 1000
+MAX_YAML_VALUES = 200_000  # values after aliases are expanded ("billion laughs" stops here)
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,13 @@ def parse(text: str, source: str | None = None) -> Profile:
             [Problem("(profile)", f"the file is {kind}; a profile is a mapping with name, hosts and cluster", 1)],
             source,
         )
+    expanded = _expanded_size(document, {})
+    if expanded > MAX_YAML_VALUES:
+        message = (
+            f"the YAML expands to more than {MAX_YAML_VALUES:,} values through its aliases (&name / *name); "
+            "a profile needs no aliases: write the values out"
+        )
+        raise ProfileError([Problem("(yaml)", message, 1)], source)
     duplicates = _duplicate_keys(document)
     if duplicates:
         raise ProfileError(duplicates, source)
@@ -149,6 +157,24 @@ def parse(text: str, source: str | None = None) -> Profile:
             for loc, message in problems_from_error(exc)
         ]
         raise ProfileError(problems, source) from None
+
+
+def _expanded_size(node: yaml.Node | None, sizes: dict[int, int]) -> int:
+    """How many values the document holds once every alias is expanded (shared nodes counted each time)."""
+    if node is None:
+        return 0
+    known = sizes.get(id(node))
+    if known is not None:
+        return known
+    sizes[id(node)] = MAX_YAML_VALUES + 1  # a node that contains itself expands forever
+    if isinstance(node, yaml.MappingNode):
+        size = 1 + sum(_expanded_size(k, sizes) + _expanded_size(v, sizes) for k, v in node.value)
+    elif isinstance(node, yaml.SequenceNode):
+        size = 1 + sum(_expanded_size(item, sizes) for item in node.value)
+    else:
+        size = 1
+    sizes[id(node)] = min(size, MAX_YAML_VALUES + 1)
+    return sizes[id(node)]
 
 
 def _duplicate_keys(node: yaml.Node | None, path: str = "") -> list[Problem]:
