@@ -4,7 +4,7 @@
 
 One lab of max(sizes) hosts; each size uses its first N hosts. All three
 tools run the same bytes on every host: the script kwizard's facts gathering
-sends (kwizard.facts_script, wrapped by kwizard.ssh.shell.compose), as root
+sends (kwizard.facts.script, wrapped by kwizard.ssh.shell.compose), as root
 through sudo, over a fresh SSH connection per host, with the same user, key
 and known_hosts and strict host-key checking, and with N-way parallelism
 (pssh -p N, ansible -f N; kwizard opens every host at once). Each run is one

@@ -2,7 +2,7 @@
 
     python -m bench.log_flood [--rates 1000,10000,50000,100000] [--seconds 3] [--lines 200000] [--write]
 
-The real run screen (`kwizard.screens.run.RunScreen`) runs in a real terminal
+The real run screen (`kwizard.screens.run.screen.RunScreen`) runs in a real terminal
 (a tmux pane, 120×40), fed by a scripted launcher in place of the engine:
 it calls the screen's listener with `HostLine` events for one host — the
 engine's own event objects, one call per line, as a run does — at a fixed

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from kwizard.cni import catalogue as cni
 from kwizard.cni.catalogue import CATALOGUE, CONTROL_PLANE_PORTS, WORKER_PORTS, Maintenance, ManifestError, Port, UnknownPluginError, get_plugin, manifest_pod_cidr, patch_calico_manifest, patch_flannel_manifest, patch_manifest, patch_weave_manifest
+from kwizard.profile.cidr import ipv6_refusal
 
 # In CI `shared/` sits beside the repo clone.
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "cni"
@@ -382,7 +383,7 @@ def test_calico_interface_detection_is_anchored_and_exclusive():
 
 @pytest.mark.parametrize(
     ("cidr", "block"),
-    [("10.48.0.0/16", 26), ("10.48.0.0/27", 27), ("10.48.0.0/28", 28), ("fd00:10::/48", 122)],
+    [("10.48.0.0/16", 26), ("10.48.0.0/27", 27), ("10.48.0.0/28", 28)],
 )
 def test_calico_block_size_kept_unless_it_no_longer_fits(cidr, block):
     pool = calico_network(patch_calico_manifest(SMALL_CALICO, cidr))["ipPools"][0]
@@ -423,10 +424,11 @@ def test_invalid_yaml_is_a_manifest_error():
         manifest_pod_cidr("flannel", "kind: [unclosed")
 
 
-@pytest.mark.parametrize("plugin_id", ["flannel", "weave"])
-def test_ipv4_only_plugins_refuse_ipv6(plugin_id):
-    with pytest.raises(ValueError, match="IPv4"):
+@pytest.mark.parametrize("plugin_id", ["flannel", "calico", "weave"])
+def test_every_plugin_refuses_ipv6_in_the_profile_s_words(plugin_id):
+    with pytest.raises(ValueError) as refused:
         patch_manifest(plugin_id, SMALL[plugin_id], "fd00:10::/48")
+    assert str(refused.value) == str(ipv6_refusal("cluster.pod_cidr", "fd00:10::/48"))
 
 
 @pytest.mark.parametrize("plugin_id", ["flannel", "calico", "weave"])

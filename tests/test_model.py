@@ -3,7 +3,8 @@
 import pytest
 from pydantic import ValidationError
 
-from kwizard.profile.model import ClusterSpec, Host, Profile, Role, SSHSettings, looks_like_secret
+from kwizard.profile.messages import looks_like_secret
+from kwizard.profile.model import ClusterSpec, Host, Profile, Role, SSHSettings
 
 
 def _hosts(*roles: str) -> list[dict]:

@@ -3,7 +3,8 @@
 import pytest
 
 from kwizard.profile.model import Profile
-from kwizard.plan.setup import build_setup_plan, firewall_ports, init_config
+from kwizard.plan.decide import init_config
+from kwizard.plan.setup import build_setup_plan, firewall_ports
 from kwizard.plan.view import format_plan, view_plan
 from kwizard.plan.reset import ResetOptions, build_reset_plan
 

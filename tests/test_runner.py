@@ -20,6 +20,7 @@ from kwizard.run.runner import Runner
 from kwizard.ssh.errors import ConnectionLost
 from kwizard.plan.steps import Plan, Step, StepFailed
 from kwizard.plan.context import RemoteScript
+from kwizard.plan.decide import join_command_text
 
 TOKEN = "abcdef.0123456789abcdef"
 TOKEN_SECRET = "0123456789abcdef"
@@ -228,11 +229,11 @@ async def test_a_host_without_a_session_fails_clearly(make_runner, events):
 
 
 async def test_a_script_that_cannot_be_built_fails_the_host(make_runner, events):
-    needs_value = Step("join", "Join", ("a",), script=lambda ctx, host: RemoteScript(ctx.values["join_command"]))
+    needs_value = Step("join", "Join", ("a",), script=lambda ctx, host: RemoteScript(join_command_text(ctx)))
     result = await make_runner([needs_value], hosts=("a",)).run()
     assert result.status == "failed"
     assert events.of(HostFinished)[0].error == (
-        "the script needs 'join_command', which no earlier step of this run has set"
+        "the script needs the join command, which no earlier step of this run has set"
     )
 
 
@@ -241,12 +242,12 @@ async def test_after_work_runs_once_every_host_succeeded(make_runner, events):
 
     async def after(ctx):
         seen.append((await ctx.session("a")).host)
-        ctx.values["join_command"] = "kubeadm join ..."
+        ctx.outcome.kubeconfig_path = Path("lab.conf")
 
     runner = make_runner([step("init", after=after), step("fails", "exit 1", after=after)])
     result = await runner.run()
     assert seen == ["a"]
-    assert result.values["join_command"] == "kubeadm join ..."
+    assert result.outcome.kubeconfig_path == Path("lab.conf")
 
 
 async def test_step_failed_in_after_work_fails_the_step_with_its_message(make_runner, events):

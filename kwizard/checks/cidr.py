@@ -17,6 +17,7 @@ from ipaddress import IPv4Network
 from kwizard.cni.catalogue import CATALOGUE
 from kwizard.checks.findings import Finding, Level
 from kwizard.facts.hostnet import HostNetwork, IPNetwork, host_networks, overlaps
+from kwizard.profile.cidr import POD_CIDR_FIELD, SERVICE_CIDR_FIELD, cidr_problem, exact_network, parse_cidr
 
 NODE_PREFIX = {4: 24, 6: 64}  # kube-controller-manager's per-node pod CIDR sizes
 MAX_NODE_MASK_DIFF = 16  # controller-manager refuses a cluster CIDR > 16 bits wider than a node's
@@ -27,34 +28,20 @@ FALLBACK_POD_CIDRS = ("10.244.0.0/16", "10.32.0.0/12")
 SERVICE_CIDR_CHOICES = ("10.96.0.0/12", "172.30.0.0/16", "10.208.0.0/12")  # kubeadm's default first
 
 
-def _parse_cidr(text: str) -> IPNetwork | None:
-    try:
-        return ipaddress.ip_network(text.strip(), strict=False)
-    except (ValueError, AttributeError):
-        return None
-
-
-def _exact_cidr(text: str) -> IPNetwork | None:
-    """The network only when written as one: a prefix, no host bits."""
-    try:
-        return ipaddress.ip_network(text.strip(), strict=True) if "/" in text else None
-    except (ValueError, AttributeError):
-        return None
-
-
 # --- Shared syntax and overlap findings --------------------------------------------
 
+_FIELDS = {"pod_cidr": POD_CIDR_FIELD, "service_cidr": SERVICE_CIDR_FIELD}
+_PROBLEM_CODES = {"syntax": "syntax", "no_prefix": "syntax", "host_bits": "host_bits", "ipv6": "ipv6_unsupported"}
 
-def _syntax_findings(label: str, code: str, text: str) -> tuple[IPNetwork | None, list[Finding]]:
-    net = _parse_cidr(text)
-    if net is None or "/" not in text:
-        example = "10.244.0.0/16" if code == "pod_cidr" else "10.96.0.0/12"
-        msg = f"{label} {text!r} is not a network in CIDR form"
-        return None, [Finding(Level.ERROR, f"{code}.syntax", msg, f"write it as address/prefix, e.g. {example}")]
-    if _exact_cidr(text) is None:
-        msg = f"{label} {text} has host bits set"
-        return net, [Finding(Level.ERROR, f"{code}.host_bits", msg, f"did you mean {net}?")]
-    return net, []
+
+def _syntax_findings(code: str, text: str) -> tuple[IPNetwork | None, list[Finding]]:
+    """The profile's own rule (kwizard.profile.cidr), as a finding; the network, when it reads as one."""
+    problem = cidr_problem(_FIELDS[code], text)
+    if problem is None:
+        return parse_cidr(text), []
+    finding = Finding(Level.ERROR, f"{code}.{_PROBLEM_CODES[problem.kind]}", problem.message, problem.fix)
+    usable = problem.network if problem.kind in ("host_bits", "ipv6") else None
+    return usable, [finding]
 
 
 def _host_overlap_findings(label: str, code: str, net: IPNetwork, hosts: Sequence[HostNetwork], fix: str) -> list[Finding]:
@@ -90,10 +77,10 @@ def check_pod_cidr(
     pod_cidr: str, service_cidr: str, hosts: Sequence[HostNetwork], node_count: int, plugin_id: str
 ) -> list[Finding]:
     """Everything wrong with `pod_cidr` for these hosts, this many nodes and this plugin."""
-    net, findings = _syntax_findings("pod CIDR", "pod_cidr", pod_cidr)
+    net, findings = _syntax_findings("pod_cidr", pod_cidr)
     if net is None:
         return findings
-    service = _parse_cidr(service_cidr)
+    service = parse_cidr(service_cidr)
     fix = _suggestion_fix(hosts, service, node_count, plugin_id)
     findings += _host_overlap_findings("pod CIDR", "pod_cidr", net, hosts, fix)
     if service is not None and overlaps(net, service):
@@ -146,9 +133,6 @@ def _plugin_findings(net: IPNetwork, plugin_id: str) -> list[Finding]:
         msg = f"unknown network plugin {plugin_id!r}"
         return [Finding(Level.ERROR, "pod_cidr.unknown_plugin", msg, f"choose one of {', '.join(CATALOGUE)}")]
     findings = []
-    if net.version == 6 and not plugin.ipv6:
-        msg = f"kwizard sets up {plugin.name} for IPv4 pod networks only; {net} is IPv6"
-        findings.append(Finding(Level.ERROR, "pod_cidr.ipv6_unsupported", msg, "use an IPv4 pod CIDR or choose Calico"))
     if plugin_id == "calico" and net.version == 4 and net.prefixlen > CALICO_BLOCK_PREFIX:
         msg = f"Calico hands out /{CALICO_BLOCK_PREFIX} blocks; pod CIDR {net} is smaller than one block"
         findings.append(Finding(Level.ERROR, "pod_cidr.calico_block_size", msg, f"use a /{CALICO_BLOCK_PREFIX} or larger"))
@@ -163,7 +147,7 @@ def _plugin_findings(net: IPNetwork, plugin_id: str) -> list[Finding]:
 
 def check_service_cidr(service_cidr: str, hosts: Sequence[HostNetwork]) -> list[Finding]:
     """Syntax, size (kube-apiserver's /12 limit, room for cluster DNS) and host overlaps."""
-    net, findings = _syntax_findings("service CIDR", "service_cidr", service_cidr)
+    net, findings = _syntax_findings("service_cidr", service_cidr)
     if net is None:
         return findings
     bits = net.max_prefixlen - net.prefixlen
@@ -208,7 +192,7 @@ def suggest_pod_cidr(
     """
     prefix = _pod_prefix_for(node_count)
     used = [u.network for h in hosts for u in host_networks(h)]
-    used += [n for n in (_parse_cidr(str(t)) for t in [service_cidr, *taken]) if n is not None]
+    used += [n for n in (parse_cidr(str(t)) for t in [service_cidr, *taken]) if n is not None]
     for candidate in _candidates(prefix, prefer):
         if not any(overlaps(candidate, u) for u in used):
             return str(candidate)
@@ -226,7 +210,7 @@ def _pod_prefix_for(node_count: int) -> int:
 def _candidates(prefix: int, prefer: str | None) -> Iterator[IPv4Network]:
     preferred = [prefer] if prefer else []
     for text in (*preferred, *FALLBACK_POD_CIDRS):
-        net = _exact_cidr(text)
+        net = exact_network(text)
         # Only a preference that passes check_pod_cidr's size rules is worth suggesting.
         if isinstance(net, IPv4Network) and NODE_PREFIX[4] - MAX_NODE_MASK_DIFF <= net.prefixlen <= prefix:
             yield net

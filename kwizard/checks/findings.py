@@ -32,11 +32,26 @@ class Finding:
         return self.level is Level.ERROR
 
     def __str__(self) -> str:
-        where = self.host or "all hosts"
-        if self.interface:
-            where = f"{where} ({self.interface})"
-        text = f"{self.level.value}: {where}: {self.message}"
-        return f"{text} — fix: {self.fix}" if self.fix else text
+        return format_finding(self, one_line=True)
+
+
+def finding_place(finding: Finding) -> str:
+    """Where it was found: "kubemaster (tun0)", "kubemaster", or "all hosts"."""
+    where = finding.host or "all hosts"
+    return f"{where} ({finding.interface})" if finding.interface else where
+
+
+def format_finding(finding: Finding, *, one_line: bool = False) -> str:
+    """A finding as text, the one way every face writes it.
+
+    The block form (`kwizard check`, the headless run) puts the fix on a line
+    of its own; `one_line` (logs, `str(finding)`) keeps it on the same line.
+    """
+    if one_line:
+        text = f"{finding.level.value}: {finding_place(finding)}: {finding.message}"
+        return f"{text} — fix: {finding.fix}" if finding.fix else text
+    text = f"{finding.level.value.upper():7} {finding_place(finding)}: {finding.message}"
+    return f"{text}\n        fix: {finding.fix}" if finding.fix else text
 
 
 def has_errors(findings: list[Finding] | tuple[Finding, ...]) -> bool:

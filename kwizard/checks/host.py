@@ -5,7 +5,7 @@ an error only when the plan would fail or do harm; what the plan itself
 fixes (ip_forward, br_netfilter, firewalld ports, /etc/hosts, swap when the
 profile says so) is reported as info, so a fresh host passes. Checks across
 hosts (duplicate identities, names, the pod network) are in
-kwizard.checks_fleet.
+kwizard.checks.fleet.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from collections.abc import Mapping
 from kwizard.checks.fleet import duplicate_identity_findings, network_findings, resolution_findings
 from kwizard.facts.model import HostError, HostFacts
 from kwizard.checks.findings import Finding, Level
+from kwizard.kube.ports import CONTROL_PLANE_PREFLIGHT_PORTS, WORKER_PREFLIGHT_PORTS
+from kwizard.kube.versions import KubeVersion
 from kwizard.profile.model import Profile, Role
 
-# kubeadm preflight (KUBEADM.md): Port-<n> on the control plane, only the kubelet's on a worker.
-CONTROL_PLANE_PREFLIGHT_PORTS = (6443, 10259, 10257, 10250, 2379, 2380)
-WORKER_PREFLIGHT_PORTS = (10250,)
 MIN_CPUS = 2
 MIN_MEMORY_MB = 1700
 WORKER_LOW_MEMORY_MB = 1024
@@ -155,8 +154,8 @@ def _kubernetes_packages(profile: Profile, role: Role, facts: HostFacts) -> list
 
 
 def _minor(version: str | None) -> tuple[int, int] | None:
-    match = re.match(r"v?(\d+)\.(\d+)", version or "")
-    return (int(match[1]), int(match[2])) if match else None
+    found = KubeVersion.find(version)
+    return found.minor_pair if found else None
 
 
 def _versions(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:

@@ -10,7 +10,7 @@ import sys
 from typing import TextIO
 
 from kwizard.run.events import Event, FindingReported, HostFinished, HostLine, HostSkipped, Note, RunFinished, RunStarted, StepFinished, StepStarted
-from kwizard.checks.findings import Finding
+from kwizard.checks.findings import format_finding
 
 
 class TextPrinter:
@@ -82,13 +82,3 @@ class JsonPrinter:
     def __call__(self, event: Event) -> None:
         self.out.write(event.to_json() + "\n")
         self.out.flush()
-
-
-def format_finding(finding: Finding) -> str:
-    where = finding.host or "all hosts"
-    if finding.interface:
-        where += f" ({finding.interface})"
-    text = f"{finding.level.value.upper():7} {where}: {finding.message}"
-    if finding.fix:
-        text += f"\n        fix: {finding.fix}"
-    return text

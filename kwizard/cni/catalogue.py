@@ -15,11 +15,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from kwizard.cni.manifests import WEAVE_PASSWORD_SECRET, WEAVE_PASSWORD_SECRET_KEY, ManifestError, manifest_pod_cidr, patch_calico_manifest, patch_flannel_manifest, patch_manifest, patch_weave_manifest
+from kwizard.cni.manifests import MAX_MTU, MIN_MTU, WEAVE_PASSWORD_SECRET, WEAVE_PASSWORD_SECRET_KEY, ManifestError, manifest_pod_cidr, patch_calico_manifest, patch_flannel_manifest, patch_manifest, patch_weave_manifest
 from kwizard.kube.ports import CONTROL_PLANE_PORTS, WORKER_PORTS, Port
 
 __all__ = [
     "CATALOGUE",
+    "MAX_MTU",
+    "MIN_MTU",
     "CONTROL_PLANE_PORTS",
     "WORKER_PORTS",
     "WEAVE_PASSWORD_SECRET",
@@ -82,7 +84,6 @@ class CNIPlugin:
     maintenance: Maintenance
     maintenance_note: str
     manifests: tuple[ManifestSource, ...]  # in the order they are applied
-    ipv6: bool  # whether kwizard can configure it for an IPv6 pod CIDR
 
     @property
     def is_archived(self) -> bool:
@@ -201,7 +202,6 @@ FLANNEL = CNIPlugin(
             patched=True,
         ),
     ),
-    ipv6=False,
 )
 
 CALICO = CNIPlugin(
@@ -238,7 +238,6 @@ CALICO = CNIPlugin(
             patched=True,
         ),
     ),
-    ipv6=True,
 )
 
 WEAVE = CNIPlugin(
@@ -273,7 +272,6 @@ WEAVE = CNIPlugin(
             patched=True,
         ),
     ),
-    ipv6=False,
 )
 
 CATALOGUE: dict[str, CNIPlugin] = {p.id: p for p in (FLANNEL, CALICO, WEAVE)}

@@ -16,8 +16,17 @@ from typing import Any
 
 import yaml
 
+from kwizard.profile.cidr import POD_CIDR_FIELD, ipv6_refusal
+
 WEAVE_PASSWORD_SECRET = "weave-passwd"
 WEAVE_PASSWORD_SECRET_KEY = "weave-passwd"
+
+# The pod MTU a profile may ask for. 576 is the smallest datagram every IPv4 host must accept;
+# 9000 is the common jumbo-frame ceiling of the node NICs pod traffic leaves through (the
+# plugins' own overhead comes off it), so a larger value could never get off the node:
+# one range for the profile, the wizard and the manifest patchers.
+MIN_MTU = 576
+MAX_MTU = 9000
 
 # Linux interface names: up to 15 bytes, no whitespace or slash.
 _IFNAME = re.compile(r"^[^\s/:]{1,15}$")
@@ -106,9 +115,14 @@ def _network(pod_cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     return ipaddress.ip_network(pod_cidr, strict=True)
 
 
-def _require_ipv4(net: ipaddress.IPv4Network | ipaddress.IPv6Network, plugin: str) -> None:
+def _require_ipv4(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> None:
     if net.version != 4:
-        raise ValueError(f"kwizard configures {plugin} for IPv4 pod networks only, not {net}")
+        raise ValueError(str(ipv6_refusal(POD_CIDR_FIELD, str(net))))
+
+
+def _check_mtu(mtu: int | None) -> None:
+    if mtu is not None and not MIN_MTU <= mtu <= MAX_MTU:
+        raise ValueError(f"MTU {mtu} is out of range ({MIN_MTU}-{MAX_MTU})")
 
 
 def _check_ifname(iface: str) -> None:
@@ -140,7 +154,7 @@ def patch_flannel_manifest(
 ) -> str:
     """Set net-conf.json `Network` (and optionally `Backend.Type` and flanneld `--iface`)."""
     net = _network(pod_cidr)
-    _require_ipv4(net, "Flannel")
+    _require_ipv4(net)
     if iface is not None:
         _check_ifname(iface)
     docs = _load(text)
@@ -184,9 +198,8 @@ def patch_weave_manifest(
     `weave-passwd` key `weave-passwd` in kube-system, which the plan creates.
     """
     net = _network(pod_cidr)
-    _require_ipv4(net, "Weave Net")
-    if mtu is not None and not 576 <= mtu <= 65535:
-        raise ValueError(f"MTU {mtu} is out of range (576-65535)")
+    _require_ipv4(net)
+    _check_mtu(mtu)
     docs = _load(text)
     container = _weave_container(docs)
     _set_env(container, "IPALLOC_RANGE", {"value": str(net)})
@@ -215,9 +228,9 @@ CALICO_DEFAULT_POOL = {
     "natOutgoing": "Enabled",
     "nodeSelector": "all()",
 }
-# Calico's defaults when the pool does not say: /26 blocks for IPv4, /122 for IPv6.
-_CALICO_BLOCK_SIZE = {4: 26, 6: 122}
-_CALICO_MIN_BLOCK = {4: 20, 6: 116}
+# Calico's default when the pool does not say: /26 blocks (IPv4; kwizard sets up no IPv6 pools).
+_CALICO_BLOCK_SIZE = 26
+_CALICO_MIN_BLOCK = 20
 
 
 def _calico_network(docs: list[Any]) -> dict:
@@ -230,10 +243,10 @@ def _calico_network(docs: list[Any]) -> dict:
 
 
 def _calico_block_size(pool: dict, net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> int:
-    """Keep the pool's blockSize unless it no longer fits this family or this CIDR."""
-    size = pool.get("blockSize", _CALICO_BLOCK_SIZE[net.version])
-    if not _CALICO_MIN_BLOCK[net.version] <= size <= net.max_prefixlen:
-        size = _CALICO_BLOCK_SIZE[net.version]
+    """Keep the pool's blockSize unless it no longer fits this CIDR."""
+    size = pool.get("blockSize", _CALICO_BLOCK_SIZE)
+    if not _CALICO_MIN_BLOCK <= size <= net.max_prefixlen:
+        size = _CALICO_BLOCK_SIZE
     return max(size, net.prefixlen)  # a block cannot be bigger than its pool
 
 
@@ -252,14 +265,14 @@ def patch_calico_manifest(
     VPN interface would otherwise win Calico's `first-found` detection.
     """
     net = _network(pod_cidr)
+    _require_ipv4(net)
     if autodetect_interface and autodetect_can_reach:
         raise ValueError("Calico takes one node-address detection method: interface or canReach, not both")
     if autodetect_interface is not None:
         _check_ifname(autodetect_interface)
     if autodetect_can_reach is not None:
         ipaddress.ip_address(autodetect_can_reach)  # raises ValueError on garbage
-    if mtu is not None and not 576 <= mtu <= 65535:
-        raise ValueError(f"MTU {mtu} is out of range (576-65535)")
+    _check_mtu(mtu)
     docs = _load(text)
     network = _calico_network(docs)
     pools = network.get("ipPools") or [dict(CALICO_DEFAULT_POOL)]
@@ -268,7 +281,7 @@ def patch_calico_manifest(
     pools[0]["blockSize"] = _calico_block_size(pools[0], net)
     if mtu is not None:
         network["mtu"] = mtu
-    detection_key = "nodeAddressAutodetectionV4" if net.version == 4 else "nodeAddressAutodetectionV6"
+    detection_key = "nodeAddressAutodetectionV4"
     if autodetect_interface is not None:
         # Calico matches this as a regular expression; anchor it so eth0 does not match veth0.
         network[detection_key] = {"interface": f"^{re.escape(autodetect_interface)}$"}

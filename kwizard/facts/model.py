@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from kwizard.facts.script import REQUIRED_BINARIES, WANTED_BINARIES
+from kwizard.kube.cri import socket_url
 from kwizard.facts.hostnet import HostNetwork, is_container_bridge, is_pod_network_interface, is_tunnel_interface
 from kwizard.ssh.errors import SSHError
 
@@ -109,7 +110,7 @@ def parse_facts(host: str, sections: Mapping[str, str], sudo_problem: str = "") 
         kubeadm_version=_version(sections.get("kubeadm", "")),
         kubelet_version=_version(sections.get("kubelet", "")),
         kubectl_version=_version(sections.get("kubectl", "")),
-        cri_sockets=tuple(f"unix://{s}" for s in _lines(sections.get("cri_sockets", ""))),
+        cri_sockets=tuple(socket_url(s) for s in _lines(sections.get("cri_sockets", ""))),
         firewalld_active=sections.get("firewalld", "").split("\n")[0] in ("active", "running"),
         kubelet_enabled=sections.get("kubelet_enabled", "").split("\n")[0] == "enabled",
         cluster_files=tuple(_lines(sections.get("cluster_files", ""))),

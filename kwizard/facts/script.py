@@ -14,17 +14,14 @@ from __future__ import annotations
 import re
 import shlex
 
+from kwizard.kube.cri import CRI_SOCKET_PATHS
+
 SECTION = re.compile(r"^==kwizard:([a-z_]+)==$", re.MULTILINE)
 
 # kubeadm's own preflight: missing these is an error, missing those a warning (KUBEADM.md).
 REQUIRED_BINARIES = ("ip", "iptables", "mount", "nsenter")
 WANTED_BINARIES = ("ebtables", "ethtool", "socat", "tc", "touch")
 
-CRI_SOCKETS = (
-    "/var/run/containerd/containerd.sock",
-    "/var/run/crio/crio.sock",
-    "/var/run/cri-dockerd.sock",
-)
 
 CLUSTER_FILES = ("/etc/kubernetes/admin.conf", "/etc/kubernetes/kubelet.conf", "/etc/kubernetes/super-admin.conf")
 
@@ -74,7 +71,7 @@ def facts_script(names_to_resolve: list[str]) -> str:
     """The script, with the lists it loops over set as shell words."""
     variables = {
         "BINARIES": REQUIRED_BINARIES + WANTED_BINARIES,
-        "CRI_SOCKETS": CRI_SOCKETS,
+        "CRI_SOCKETS": CRI_SOCKET_PATHS,
         "CLUSTER_FILES": CLUSTER_FILES,
         "NAMES": tuple(names_to_resolve),
     }

@@ -7,20 +7,19 @@ Formats follow upstream kubeadm (KUBEADM.md has the exact text).
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import Any
 
 import yaml
 
 from kwizard.profile.model import Profile
-from kwizard.kube.versions import minor_of
+from kwizard.kube.versions import KubeVersion
 
 
 V1BETA4_FROM = (1, 31)  # kubeadm's config API moved to v1beta4 in 1.31
 
 
 def kubeadm_config_api(kubeadm_version: str) -> str:
-    return "kubeadm.k8s.io/v1beta4" if minor_of(kubeadm_version) >= V1BETA4_FROM else "kubeadm.k8s.io/v1beta3"
+    return "kubeadm.k8s.io/v1beta4" if KubeVersion.parse(kubeadm_version).minor_pair >= V1BETA4_FROM else "kubeadm.k8s.io/v1beta3"
 
 
 def kubernetes_version_for(wanted: str, kubeadm_version: str) -> str:
@@ -33,11 +32,12 @@ def kubernetes_version_for(wanted: str, kubeadm_version: str) -> str:
     which lab and air-gapped hosts do not have.
     """
     wanted = wanted.strip().removeprefix("v")
-    if wanted.count(".") >= 2:
+    if KubeVersion.parse(wanted).has_patch:
         return f"v{wanted}"
     installed = kubeadm_version.strip().removeprefix("v")
+    found = KubeVersion.find(installed)
     # Only a full x.y.z is usable: kubeadm takes a bare "1.33" for a release label to look up online.
-    if minor_of(installed) == minor_of(wanted) and re.match(r"^\d+\.\d+\.\d+", installed):
+    if found is not None and found.has_patch and found.minor_pair == KubeVersion.parse(wanted).minor_pair:
         return f"v{installed}"
     return f"v{wanted}.0"
 

@@ -7,23 +7,29 @@ and kept in memory only.
 
 from __future__ import annotations
 
-from kwizard.kube.joincmd import CAHashMismatch, JoinCommand, JoinCommandError, parse_join_command, verify_join_command
+from kwizard.kube.joincmd import (
+    FRESH_JOIN_COMMAND,
+    CAHashMismatch,
+    JoinCommand,
+    JoinCommandError,
+    parse_join_command,
+    verify_join_command,
+)
 from kwizard.plan.steps import LocalWork, StepFailed
 from kwizard.plan.context import RemoteScript
 from kwizard.plan.context import RunContext
 
 CA_CERT = "/etc/kubernetes/pki/ca.crt"
-TOKEN_CREATE = "kubeadm token create --print-join-command"
 
 
 async def fresh_join_command(ctx: RunContext, host: str) -> JoinCommand:
     session = await ctx.session(host)
-    status, out, err = await session.capture(RemoteScript(TOKEN_CREATE + "\n"), timeout=120)
+    status, out, err = await session.capture(RemoteScript(FRESH_JOIN_COMMAND + "\n"), timeout=120)
     try:
         join = parse_join_command(out)
     except JoinCommandError as exc:
         detail = (err.strip().splitlines() or [""])[-1] if status != 0 else str(exc)
-        raise StepFailed(f"{TOKEN_CREATE} failed on {host}: {detail or exc}") from None
+        raise StepFailed(f"{FRESH_JOIN_COMMAND} failed on {host}: {detail or exc}") from None
     for secret in join.secrets:
         ctx.add_secret(secret)
     ca_pem = await session.download(CA_CERT)
@@ -37,7 +43,7 @@ async def fresh_join_command(ctx: RunContext, host: str) -> JoinCommand:
 def make_join_command(host: str) -> LocalWork:
     async def work(ctx: RunContext) -> None:
         join = await fresh_join_command(ctx, host)
-        ctx.values["join_command"] = join
+        ctx.outcome.join_command = join
         ctx.note(host, f"join command ready, CA hash verified: {join.masked()}")
 
     return work

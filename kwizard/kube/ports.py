@@ -80,3 +80,18 @@ WORKER_PORTS: tuple[Port, ...] = (
     Port(10250, "tcp", "kubelet API"),
     Port(30000, "tcp", "NodePort Services", end=32767),
 )
+
+
+def listening_ports(ports: tuple[Port, ...]) -> tuple[int, ...]:
+    """Every TCP port number in `ports` (ranges spelled out): what kubeadm's Port-<n> preflight checks."""
+    found: list[int] = []
+    for port in ports:
+        if port.protocol == "tcp" and port.start is not None:
+            found.extend(range(port.start, (port.end or port.start) + 1))
+    return tuple(found)
+
+
+# kubeadm preflight (KUBEADM.md): Port-<n> on the control plane, only the kubelet's on a worker
+# (the NodePort range is not listened on before Services exist).
+CONTROL_PLANE_PREFLIGHT_PORTS = listening_ports(CONTROL_PLANE_PORTS)
+WORKER_PREFLIGHT_PORTS = listening_ports(tuple(p for p in WORKER_PORTS if p.start == 10250))

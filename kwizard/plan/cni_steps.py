@@ -102,7 +102,7 @@ def apply_script(profile: Profile, folder: str, patched_path: str):
     def script_for(ctx: RunContext, host: str) -> RemoteScript:
         if not env_name:
             return RemoteScript(body)
-        if getattr(ctx, "dry_run", False):
+        if ctx.dry_run:
             password = f"<the Weave Net password from ${env_name}>"
         else:
             password = os.environ.get(env_name, "")

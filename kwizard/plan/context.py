@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from kwizard.checks.findings import Finding
+from kwizard.facts.model import HostFacts
+from kwizard.run.outcome import RunOutcome
+
 
 @dataclass(frozen=True)
 class Upload:
@@ -56,7 +59,9 @@ class HostSession(Protocol):
 class RunContext(Protocol):
     """What steps can read and leave for later steps during a run."""
 
-    values: dict[str, Any]  # e.g. "join_command"; never persisted when secret
+    dry_run: bool  # True while a plan is printed: scripts then name what they would decide at run time
+    facts: dict[str, HostFacts]  # host -> its facts, set by the preflight step; empty when none were gathered
+    outcome: RunOutcome  # what the steps leave for later steps and the faces (kept in memory only)
 
     async def session(self, host: str) -> HostSession:
         """The open session to `host`, connecting (or reconnecting) when needed."""
@@ -86,12 +91,14 @@ class Placeholder:
 
 
 class DryRunContext:
-    """A context for printing a plan: values read as placeholders, nothing runs."""
+    """A context for printing a plan: nothing runs; the facts known so far (if any) fill in what they can."""
 
     dry_run = True
 
-    def __init__(self, known: Mapping[str, Any] | None = None):
-        self.values: dict[str, Any] = _PlaceholderDict(known or {})
+    def __init__(self, facts: Mapping[str, object] | None = None):
+        # Only hosts that answered: a host's error (an SSHError) says nothing about the plan.
+        self.facts: dict[str, HostFacts] = {h: f for h, f in (facts or {}).items() if isinstance(f, HostFacts)}
+        self.outcome = RunOutcome()
 
     async def session(self, host: str) -> HostSession:
         raise RuntimeError("a dry run opens no sessions")
@@ -104,8 +111,3 @@ class DryRunContext:
 
     def note(self, host: str, line: str) -> None:
         return None
-
-
-class _PlaceholderDict(dict):
-    def __missing__(self, key: str) -> Placeholder:
-        return Placeholder(key)

@@ -1,39 +1,34 @@
 """The setup plan: profile + facts -> the ordered steps that make a cluster.
 
-Steps read the hosts' facts from the run context (`values["facts"]`, put
-there by the orchestrator after it connected), so the same plan object serves
-a real run and a dry run; in a dry run the facts are placeholders and the
-steps that need them say what they will decide at run time.
+Steps read the hosts' facts from the run context (`ctx.facts`, put there by
+the preflight step after it connected), so the same plan object serves a real
+run and a dry run; in a dry run there are no facts (or only those a
+connection test found) and the steps that need them say what they will
+decide at run time.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from typing import Any
 
 from kwizard.cni import catalogue as cni
-from kwizard.kube.config import kubeadm_config_api, render_init_config
 from kwizard.kube.preflight import diagnose_init_failure
 from kwizard.plan import scripts
 from kwizard.plan.cni_steps import applied_probe, apply_script, fetch_and_patch
 from kwizard.kube.diagnose import diagnose_not_ready
 from kwizard.kube.join import make_join_command
+from kwizard.kube.joincmd import FRESH_JOIN_COMMAND
 from kwizard.kube.kubeconfig import write_kubeconfig
 from kwizard.profile.model import Host, Profile
-from kwizard.checks.advertise import choose_advertise_address
 from kwizard.kube.nodes import node_list
 from kwizard.kube.ports import CONTROL_PLANE_PORTS, WORKER_PORTS
-from kwizard.plan.steps import LocalWork, same_script, Plan, Step, StepFailed
-from kwizard.plan.context import RemoteScript, Upload
-from kwizard.plan.context import Placeholder, RunContext
+from kwizard.kube.versions import KubeVersion
+from kwizard.plan.steps import LocalWork, same_script, Plan, Step
+from kwizard.plan.context import RemoteScript, RunContext, Upload
+from kwizard.plan.decide import facts_of, init_config, join_command_text, resolve_cri_socket
 
 CONFIG_PATH = f"{scripts.KWIZARD_DIR}/kubeadm-config.yaml"
 MANIFEST_DIR = f"{scripts.KWIZARD_DIR}/cni"
-CRI_SOCKET_PREFERENCE = (
-    "unix:///var/run/containerd/containerd.sock",
-    "unix:///var/run/crio/crio.sock",
-    "unix:///var/run/cri-dockerd.sock",
-)
 
 
 def build_setup_plan(profile: Profile, preflight: LocalWork | None = None) -> Plan:
@@ -61,77 +56,6 @@ def build_setup_plan(profile: Profile, preflight: LocalWork | None = None) -> Pl
         _labels_step(profile, cp) if any(h.labels for h in profile.hosts) else None,
     ]
     return Plan(name="setup", steps=[s for s in steps if s is not None], hosts=everyone)
-
-
-# --- facts, as the steps see them ---
-
-
-def facts_of(ctx: RunContext, host: str) -> Any | None:
-    """The host's facts, or None in a dry run (where nothing was gathered)."""
-    facts = ctx.values.get("facts")
-    if isinstance(facts, Placeholder) or not facts:
-        return None
-    return facts.get(host)
-
-
-def resolve_advertise_address(profile: Profile, facts: Any | None) -> str:
-    wanted = profile.cluster.advertise_address
-    if wanted != "auto":
-        return wanted
-    if facts is None:
-        return str(Placeholder(f"advertise address: {profile.control_plane.name}'s default-route address"))
-    choice = choose_advertise_address(facts.network)
-    if not choice.recommended:
-        raise StepFailed(
-            f"{profile.control_plane.name} has no usable address to advertise; set cluster.advertise_address in the profile"
-        )
-    return choice.recommended
-
-
-def resolve_cri_socket(profile: Profile, facts: Any | None) -> str:
-    wanted = profile.cluster.cri_socket
-    if wanted != "auto":
-        return wanted
-    if facts is None:
-        return str(Placeholder("CRI socket: the one found on the host"))
-    found = [s if s.startswith("unix://") else f"unix://{s}" for s in facts.cri_sockets]
-    if len(found) == 1:
-        return found[0]
-    if profile.cluster.install_packages and not found:
-        return CRI_SOCKET_PREFERENCE[0]  # containerd, which the packages step installs
-    if not found:
-        raise StepFailed("no container runtime socket found; install containerd (or set install_packages: true)")
-    raise StepFailed(
-        f"several container runtime sockets found ({', '.join(found)}); kubeadm will not guess: "
-        "set cluster.cri_socket in the profile to the one to use"
-    )
-
-
-def _kubeadm_version(profile: Profile, facts: Any | None) -> str:
-    found = getattr(facts, "kubeadm_version", None) if facts is not None else None
-    return found or f"v{profile.cluster.kubernetes_version}"
-
-
-def init_config(profile: Profile, facts: Any | None) -> str:
-    """The kubeadm config file; in a dry run, the parts facts would decide are named."""
-    advertise = resolve_advertise_address(profile, facts)
-    cri_socket = resolve_cri_socket(profile, facts)
-    version = _kubeadm_version(profile, facts)
-    if facts is None and (advertise.startswith("<") or cri_socket.startswith("<")):
-        return (
-            "# rendered at run time from the control plane's facts\n"
-            f"# config API: {kubeadm_config_api(version)} (by the installed kubeadm's version)\n"
-            f"# advertiseAddress: {advertise}\n# criSocket: {cri_socket}\n"
-            f"# podSubnet: {profile.cluster.pod_cidr}\n# serviceSubnet: {profile.cluster.service_cidr}\n"
-        )
-    return render_init_config(
-        profile,
-        advertise_address=advertise,
-        node_name=profile.control_plane.name,
-        cri_socket=cri_socket,
-        kubeadm_version=version,
-        node_ip=advertise,
-    )
 
 
 # --- the steps ---
@@ -215,7 +139,7 @@ def _firewall_step(profile: Profile, hosts: tuple[str, ...]) -> Step:
 
 
 def _minor(profile: Profile) -> str:
-    return ".".join(profile.cluster.kubernetes_version.split(".")[:2])
+    return KubeVersion.parse(profile.cluster.kubernetes_version).minor_text
 
 
 def _packages_step(profile: Profile, hosts: tuple[str, ...]) -> Step:
@@ -272,8 +196,8 @@ def _kubeconfig_step(profile: Profile, cp: tuple[str, ...]) -> Step:
 
     async def fetch_admin_conf(ctx: RunContext) -> None:
         admin_conf = await (await ctx.session(host)).download(scripts.ADMIN_CONF, sudo=True)
-        ctx.values["kubeconfig_path"] = write_kubeconfig(admin_conf, profile.name)
-        ctx.note(host, f"admin kubeconfig saved locally: {ctx.values['kubeconfig_path']} (mode 0600)")
+        ctx.outcome.kubeconfig_path = write_kubeconfig(admin_conf, profile.name)
+        ctx.note(host, f"admin kubeconfig saved locally: {ctx.outcome.kubeconfig_path} (mode 0600)")
 
     return Step(
         id="kubeconfig",
@@ -332,7 +256,7 @@ def _cni_apply_step(profile: Profile, cp: tuple[str, ...]) -> Step:
 
 def _ready_step(profile: Profile, cp: tuple[str, ...], nodes: tuple[str, ...], step_id: str, title: str) -> Step:
     async def record_nodes(ctx: RunContext) -> None:
-        ctx.values["nodes"] = await node_list(await ctx.session(cp[0]))
+        ctx.outcome.nodes = tuple(await node_list(await ctx.session(cp[0])))
 
     wait_s = profile.cluster.wait_ready_seconds
     return Step(
@@ -371,16 +295,14 @@ def _join_command_step(profile: Profile, cp: tuple[str, ...]) -> Step:
         hosts=cp,
         after=make_join_command(cp[0]),
         rerun_on_resume=True,  # the token is secret, so it is never kept for a resume
-        describe="kubeadm token create --print-join-command; the hash is compared with /etc/kubernetes/pki/ca.crt",
+        describe=f"{FRESH_JOIN_COMMAND}; the hash is compared with /etc/kubernetes/pki/ca.crt",
         timeout=120,
     )
 
 
 def _join_step(profile: Profile, workers: tuple[str, ...]) -> Step:
     def script(ctx: RunContext, host: str) -> RemoteScript:
-        join = ctx.values.get("join_command")
-        command = join.command() if hasattr(join, "command") else str(Placeholder("join command"))
-        command = f"systemctl enable kubelet\n{command}"
+        command = f"systemctl enable kubelet\n{join_command_text(ctx)}"
         cri = resolve_cri_socket(profile, facts_of(ctx, host))
         extra = f" --node-name {scripts.q(host)}"
         if not cri.startswith("<"):

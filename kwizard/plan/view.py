@@ -6,12 +6,13 @@ the same script are grouped, so a 40-node join reads as one block.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from kwizard.plan.context import DryRunContext
+from kwizard.kube.joincmd import FRESH_JOIN_COMMAND
+from kwizard.plan.context import DryRunContext, RemoteScript
 from kwizard.plan.steps import Plan, Step, StepFailed
-from kwizard.plan.context import RemoteScript
 
 
 @dataclass(frozen=True)
@@ -32,8 +33,9 @@ class StepView:
     local_work: bool
 
 
-def view_plan(plan: Plan, known: dict[str, Any] | None = None) -> list[StepView]:
-    ctx = DryRunContext(known)
+def view_plan(plan: Plan, facts: Mapping[str, object] | None = None) -> list[StepView]:
+    """Each step as it would run; `facts` (host -> HostFacts, e.g. from a connection test) fill in what they can."""
+    ctx = DryRunContext(facts)
     return [_view_step(i, step, ctx) for i, step in enumerate(plan.steps, start=1)]
 
 
@@ -67,9 +69,9 @@ def _script_or_reason(step: Step, ctx: DryRunContext, host: str) -> RemoteScript
         return RemoteScript(f"# kwizard cannot prepare this yet: {exc}\n")
 
 
-def format_plan(plan: Plan, profile_name: str, known: dict[str, Any] | None = None) -> str:
+def format_plan(plan: Plan, profile_name: str, facts: Mapping[str, object] | None = None) -> str:
     lines = [f"Plan '{plan.name}' for profile {profile_name}: {len(plan.steps)} steps on {len(plan.hosts)} hosts", ""]
-    for view in view_plan(plan, known):
+    for view in view_plan(plan, facts):
         lines.append(f"{view.number:2}. {view.title}  [{view.id}]")
         if view.describe:
             lines.append(f"    {view.describe}")
@@ -97,6 +99,6 @@ _LOCAL_WORK = {
     "connect": "connect to every host; stop if any cannot be reached",
     "kubeconfig": "fetch /etc/kubernetes/admin.conf to a local 0600 kubeconfig file",
     "cni-fetch": "read the manifest back, set the pod CIDR in it, upload the result",
-    "join-command": "run `kubeadm token create --print-join-command` (output kept out of logs), "
+    "join-command": f"run `{FRESH_JOIN_COMMAND}` (output kept out of logs), "
     "then verify its CA hash against /etc/kubernetes/pki/ca.crt",
 }

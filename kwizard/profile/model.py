@@ -2,7 +2,7 @@
 
 A profile never holds a secret. Passwords are named by reference
 (`sudo_password_env: VAR`) or asked for at run time; a key that looks like a
-secret is refused with a message saying so (see `problems_from_error`).
+secret is refused with a message saying so (kwizard.profile.messages).
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
 )
+
+from kwizard.cni.manifests import MAX_MTU, MIN_MTU
+from kwizard.kube.versions import KubeVersion
+from kwizard.profile.cidr import POD_CIDR_FIELD, SERVICE_CIDR_FIELD, require_ipv4_cidr
 
 SCHEMA_VERSION = 1
 
@@ -30,15 +33,11 @@ MIN_KUBERNETES = (1, 30)
 _DNS_LABEL = r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?"
 _DNS_NAME = re.compile(rf"^{_DNS_LABEL}(\.{_DNS_LABEL})*$", re.IGNORECASE)
 _PROFILE_NAME = re.compile(rf"^{_DNS_LABEL}$")
-_VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _USER = re.compile(r"^[a-z_][a-z0-9_.-]*\$?$", re.IGNORECASE)
 _CRI_SOCKET = re.compile(r"^unix:///\S+$")
 _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$")
-
-# Key names that mean "a secret is about to be written into a file".
-_SECRET_WORDS = ("password", "passwd", "token", "secret", "certificate_key", "private_key")
 
 
 class HostKeyPolicy(str, Enum):
@@ -84,27 +83,18 @@ def _host_name(value: str) -> str:
     return value
 
 
-def _ipv4_cidr(value: str) -> str:
-    value = value.strip()
-    try:
-        network = ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        raise ValueError(f"{value!r} is not a CIDR (write it like 10.244.0.0/16)") from None
-    if "/" not in value:
-        raise ValueError(f"{value!r} has no prefix length (write it like {network.network_address}/16)")
-    if network.version != 4:
-        raise ValueError(f"{value!r} is IPv6; kwizard sets up IPv4 single-stack clusters (e.g. 10.244.0.0/16)")
-    if str(network) != value:
-        raise ValueError(f"{value!r} has host bits set; did you mean {network}?")
-    return value
+def _cidr(field: str):
+    """The field's validator: an exact IPv4 network, refused in kwizard.profile.cidr's words otherwise."""
+
+    def validate(value: str) -> str:
+        return require_ipv4_cidr(field, value)
+
+    return validate
 
 
 def _kubernetes_version(value: str) -> str:
-    match = _VERSION.match(value.strip())
-    if not match:
-        raise ValueError(f"{value!r} is not a Kubernetes version (write it like 1.33 or 1.33.2)")
-    major, minor = int(match[1]), int(match[2])
-    if (major, minor) < MIN_KUBERNETES:
+    version = KubeVersion.parse(value, exact=True)
+    if version.minor_pair < MIN_KUBERNETES:
         floor = ".".join(map(str, MIN_KUBERNETES))
         raise ValueError(f"{value!r} is older than {floor}, the oldest release kwizard supports; use {floor} or later")
     return value.strip().removeprefix("v")
@@ -151,7 +141,8 @@ def _jump_host(value: str) -> str:
 
 Address = Annotated[str, AfterValidator(_address)]
 NodeName = Annotated[str, AfterValidator(_host_name)]
-IPv4CIDR = Annotated[str, AfterValidator(_ipv4_cidr)]
+PodCIDR = Annotated[str, AfterValidator(_cidr(POD_CIDR_FIELD))]
+ServiceCIDR = Annotated[str, AfterValidator(_cidr(SERVICE_CIDR_FIELD))]
 KubernetesVersion = Annotated[str, AfterValidator(_kubernetes_version)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 UserName = Annotated[str, AfterValidator(_user)]
@@ -197,7 +188,7 @@ class CNIOptions(_Strict):
     """Plugin knobs a user may need: the VPN interface case, jumbo frames, Weave encryption."""
 
     interface: str | None = None  # pin the node interface (flannel --iface, calico interface=)
-    mtu: int | None = Field(default=None, ge=576, le=9000)
+    mtu: int | None = Field(default=None, ge=MIN_MTU, le=MAX_MTU)
     encryption_password_env: EnvName | None = None  # Weave Net only: WEAVE_PASSWORD, by reference
     manifest_file: str | None = None  # a local manifest for hosts without internet
 
@@ -205,8 +196,8 @@ class CNIOptions(_Strict):
 class ClusterSpec(_Strict):
     kubernetes_version: KubernetesVersion = "1.33"
     cni: CNI = CNI.FLANNEL
-    pod_cidr: IPv4CIDR = "10.244.0.0/16"
-    service_cidr: IPv4CIDR = "10.96.0.0/12"
+    pod_cidr: PodCIDR = "10.244.0.0/16"
+    service_cidr: ServiceCIDR = "10.96.0.0/12"
     advertise_address: Annotated[str, AfterValidator(_advertise)] = "auto"
     cri_socket: Annotated[str, AfterValidator(_cri_socket)] = "auto"
     schedule_on_control_plane: bool | None = None  # None: yes for a one-host cluster
@@ -297,57 +288,13 @@ def fleet_problems(hosts: list[Host]) -> list[str]:
     return problems
 
 
-# --- turning pydantic's errors into messages a person can act on ---
+# Moved to kwizard.profile.messages; still importable from here for screens/draft.py until it imports them there.
+_MOVED_TO_MESSAGES = ("error_message", "error_path", "problems_from_error", "looks_like_secret", "SECRET_REFERENCES")
 
 
-def looks_like_secret(key: str) -> bool:
-    lowered = key.lower()
-    return not lowered.endswith("_env") and any(word in lowered for word in _SECRET_WORDS)
+def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_MESSAGES:
+        from kwizard.profile import messages  # noqa: PLC0415 - messages imports this module
 
-
-# Where a profile may name a secret, by reference: the section and the field.
-SECRET_REFERENCES = {"ssh": "sudo_password_env", "cni_options": "encryption_password_env"}
-
-
-def _secret_fix(loc: tuple[Any, ...]) -> str:
-    section = str(loc[-2]) if len(loc) >= 2 else ""
-    reference = SECRET_REFERENCES.get(section)
-    if reference:
-        return (
-            f"write '{reference}: VAR' (the name of an environment variable holding it) instead"
-            + (", or pass it at run time with --sudo-password-stdin" if section == "ssh" else "")
-        )
-    known = ", ".join(f"{field} (under {where})" for where, field in SECRET_REFERENCES.items())
-    return f"remove it; the secrets kwizard uses are named by reference: {known}"
-
-
-def error_message(error: dict[str, Any]) -> str:
-    """One readable sentence for one pydantic error, with the fix."""
-    kind = error["type"]
-    key = str(error["loc"][-1]) if error["loc"] else ""
-    if kind == "extra_forbidden" and looks_like_secret(key):
-        return f"'{key}' would store a secret in the profile, and profiles never hold secrets; {_secret_fix(error['loc'])}"
-    if kind == "extra_forbidden":
-        return f"unknown key '{key}'; check its spelling against the profile reference (docs/profiles.md)"
-    if kind == "literal_error" and key == "version":
-        return (
-            f"profile schema version {error.get('input')!r} is not one this kwizard reads "
-            f"(it reads version {SCHEMA_VERSION}); upgrade kwizard or set version: {SCHEMA_VERSION}"
-        )
-    if kind == "missing":
-        return "required, but missing"
-    message = error["msg"]
-    return message.removeprefix("Value error, ")
-
-
-def error_path(loc: tuple[Any, ...]) -> str:
-    """('hosts', 1, 'address') -> 'hosts[1].address'."""
-    path = ""
-    for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-    return path or "(profile)"
-
-
-def problems_from_error(error: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
-    """(location, message) per problem, in the order pydantic found them."""
-    return [(tuple(e["loc"]), error_message(e)) for e in error.errors()]
+        return getattr(messages, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

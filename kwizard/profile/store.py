@@ -38,7 +38,9 @@ class Problem:
         where = source or "profile"
         if self.line:
             where = f"{where}:{self.line}"
-        return f"{where}: {self.path}: {self.message}"
+        # A message that already starts with its field (kwizard.profile.cidr's do) does not get it twice.
+        field = "" if self.message.startswith(f"{self.path} ") else f"{self.path}: "
+        return f"{where}: {field}{self.message}"
 
 
 class ProfileError(Exception):

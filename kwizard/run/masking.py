@@ -52,12 +52,6 @@ def mask_known_secrets(line: str, extra: Iterable[str] = ()) -> str:
     return "".join(pieces)
 
 
-def mask_token(token: str) -> str:
-    """`abcdef.0123456789abcdef` -> `abcdef.<masked>` (the id stays readable)."""
-    token_id, dot, _ = token.partition(".")
-    return f"{token_id}.{MASK}" if dot else MASK
-
-
 def _secret_spans(line: str, extras: list[str]) -> list[tuple[int, int]]:
     spans = [m.span() for m in _TOKEN_SECRET_RE.finditer(line)]
     for pattern in (CERTIFICATE_KEY_RE, _YAML_KEY_RE, _BARE_KEY_LINE_RE):

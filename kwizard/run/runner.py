@@ -20,25 +20,22 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from kwizard.run.events import Event, FindingReported, HostFinished, HostLine, HostSkipped, RunFinished, RunStarted, StepFinished, StepStarted
 from kwizard.checks.findings import Finding
-from kwizard.run.masking import Masker
-from kwizard.run.rundir import RunDir, RunState
-from kwizard.ssh.errors import SSHError
+from kwizard.facts.model import HostFacts
 from kwizard.plan.context import HostSession
-from kwizard.plan.steps import Plan, ScriptFor, Step, StepFailed
-from kwizard.plan.context import RemoteScript
+from kwizard.plan.steps import Plan, Step, StepFailed
+from kwizard.run.events import Event, FindingReported, HostLine, HostSkipped, RunFinished, RunStarted, StepFinished, StepStarted
+from kwizard.run.hostwork import HostWork, describe_error
+from kwizard.run.masking import Masker
+from kwizard.run.outcome import RunOutcome
+from kwizard.run.rundir import RunDir, RunState
 
 Listener = Callable[[Event], None]
 SessionSource = Callable[[str], Awaitable[HostSession]]
 
 DEFAULT_CONCURRENCY = 32
 TAIL_LINES = 40  # per host, what a step's diagnose() gets to read
-# The session kills the remote command at the step's timeout; this is the
-# runner's own backstop for a session that cannot even do that (a dead link).
-TIMEOUT_GRACE = 30.0
 
 _log = logging.getLogger(__name__)
 
@@ -50,7 +47,7 @@ class RunResult:
     failed_hosts: tuple[str, ...]
     duration: float
     run_dir: Path
-    values: dict[str, Any] = field(default_factory=dict, repr=False)  # in memory only; may hold secrets
+    outcome: RunOutcome = field(default_factory=RunOutcome, repr=False)  # in memory only; holds the join token
 
     @property
     def ok(self) -> bool:
@@ -83,7 +80,8 @@ class Runner:
             raise ValueError("concurrency must be at least 1")
         self.plan = plan
         self.run_dir = run_dir
-        self.values: dict[str, Any] = {}
+        self.facts: dict[str, HostFacts] = {}  # the preflight step's, for the steps after it
+        self.outcome = RunOutcome()
         self.continue_on_error = continue_on_error
         # A mapping of open sessions, or an async source (the Fleet) that opens
         # and reopens them on demand, so a retry after a lost connection works.
@@ -96,6 +94,7 @@ class Runner:
         self._tails: dict[str, deque[str]] = {}
         self._step_task: asyncio.Task[_StepOutcome] | None = None
         self._cancel_requested = False
+        self._hosts = HostWork(self, self._emit, self._host_line)
 
     # --- RunContext ---
 
@@ -204,7 +203,7 @@ class Runner:
             failed_hosts=tuple(state.failed_hosts),
             duration=duration,
             run_dir=self.run_dir.path,
-            values=self.values,
+            outcome=self.outcome,
         )
 
     @staticmethod
@@ -214,7 +213,7 @@ class Runner:
         elif outcome.status == "failed" and state.failed_step is None:
             state.failed_step, state.failed_hosts = step.id, list(outcome.failed_hosts)
         if step.rerun_on_resume:
-            # Its results (values) are not kept, so a resume must not trust it as done.
+            # What it leaves (facts, the join command) is not kept, so a resume must not trust it as done.
             state.forget_step(step.id)
 
     def _replay_finished_step(self, step: Step) -> None:
@@ -272,70 +271,9 @@ class Runner:
             results[host] = "skipped"
             return
         async with self._slots:
-            results[host] = await self._run_on_host(step, host)
+            results[host] = await self._hosts.run(step, host)
         if results[host] != "failed":
             state.mark_host_done(step.id, host)
-
-    async def _run_on_host(self, step: Step, host: str) -> str:
-        """done | skipped | failed for one host; every error ends up in a HostFinished."""
-        started = time.monotonic()
-        remote = _Stopwatch()
-        if step.script is None and step.probe is None:
-            return "done"  # kwizard-side work only: nothing to run on the host
-        try:
-            session = await self.session(host)
-            probe = self._build(step.probe, host)
-            if probe is not None:
-                with remote:
-                    code, _out, _err = await _bounded(session.capture(probe, timeout=step.timeout), step.timeout)
-                if code == 0:
-                    self._emit(HostSkipped(step_id=step.id, host=host))
-                    return "skipped"
-            script = self._build(step.script, host)
-            if script is None:
-                self._emit(HostSkipped(step_id=step.id, host=host, reason="nothing to do on this host"))
-                return "skipped"
-            with remote:
-                code = await _bounded(self._run_script(step, host, session, script), step.timeout)
-        except asyncio.CancelledError:
-            self._host_finished(step, host, None, started, remote, "cancelled")
-            raise
-        except Exception as exc:  # noqa: BLE001 - a host's failure is reported, never raised out of the run
-            error = describe_error(exc)
-            self.note(host, error)
-            self._host_finished(step, host, None, started, remote, error)
-            return "failed"
-        error = None if code == 0 else f"exited with status {code}"
-        self._host_finished(step, host, code, started, remote, error)
-        return "done" if code == 0 else "failed"
-
-    def _build(self, script_for: ScriptFor | None, host: str) -> RemoteScript | None:
-        try:
-            return script_for(self, host) if script_for else None
-        except KeyError as exc:
-            # A value an earlier step leaves behind; after a resume, the step that sets it must be rerun_on_resume.
-            raise StepFailed(f"the script needs {exc.args[0]!r}, which no earlier step of this run has set") from None
-
-    async def _run_script(self, step: Step, host: str, session: HostSession, script: RemoteScript) -> int:
-        def on_line(stream: str, line: str) -> None:
-            self._host_line(step.id, host, stream, line)
-
-        return await session.run(script, on_line, timeout=step.timeout)
-
-    def _host_finished(
-        self, step: Step, host: str, code: int | None, started: float, remote: _Stopwatch, error: str | None
-    ) -> None:
-        self._emit(
-            HostFinished(
-                step_id=step.id,
-                host=host,
-                ok=error is None,
-                exit_status=code,
-                duration=time.monotonic() - started,
-                remote_duration=remote.total,
-                error=error,
-            )
-        )
 
     async def _after_part(self, step: Step) -> str | None:
         """The step's kwizard-side work; its failure message, or None."""
@@ -385,43 +323,12 @@ class Runner:
                 _log.debug("listener %r failed on %s", listener, event.kind, exc_info=True)
 
 
-def describe_error(exc: BaseException) -> str:
-    """What went wrong, for a person; SSH errors already say it in their own words."""
-    if isinstance(exc, (SSHError, StepFailed)):
-        return str(exc) or type(exc).__name__
-    if isinstance(exc, TimeoutError):
-        return "no answer from the host within the step's time limit (and the session could not stop it)"
-    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-
-
-async def _bounded(work: Any, timeout: float | None) -> Any:
-    if timeout is None:
-        return await work
-    async with asyncio.timeout(timeout + TIMEOUT_GRACE):
-        return await work
-
-
 def _step_status(failed: tuple[str, ...], after_error: str | None, results: Mapping[str, str]) -> str:
     if failed or after_error is not None:
         return "failed"
     if results and all(r == "skipped" for r in results.values()):
         return "skipped"
     return "done"
-
-
-class _Stopwatch:
-    """Adds up the time spent inside `with` blocks (waiting on the remote side)."""
-
-    def __init__(self) -> None:
-        self.total = 0.0
-        self._since = 0.0
-
-    def __enter__(self) -> _Stopwatch:
-        self._since = time.monotonic()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.total += time.monotonic() - self._since
 
 
 __all__ = ["DEFAULT_CONCURRENCY", "Listener", "Masker", "RunResult", "Runner", "describe_error"]

@@ -1,0 +1,122 @@
+"""One step on one host: the probe, the script, the time limit, and the HostFinished it ends in.
+
+The runner's step loop (kwizard.run.runner) calls `HostWork.run` for every
+host of a step, a bounded number at a time; whatever goes wrong on the host
+(a lost connection, a timeout, a script that cannot be built, a non-zero
+exit) becomes that host's failure, never an exception out of the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kwizard.plan.context import HostSession, RemoteScript, RunContext
+from kwizard.plan.steps import ScriptFor, Step, StepFailed
+from kwizard.run.events import Event, HostFinished, HostSkipped
+from kwizard.ssh.errors import SSHError
+
+# The session kills the remote command at the step's timeout; this is the
+# runner's own backstop for a session that cannot even do that (a dead link).
+TIMEOUT_GRACE = 30.0
+
+LineSink = Callable[[str, str, str, str], None]  # (step id, host, stream, line)
+
+
+class HostWork:
+    """Runs steps' host parts for one run: `ctx` builds the scripts and opens sessions."""
+
+    def __init__(self, ctx: RunContext, emit: Callable[[Event], None], line: LineSink):
+        self._ctx = ctx
+        self._emit = emit
+        self._line = line
+
+    async def run(self, step: Step, host: str) -> str:
+        """done | skipped | failed for one host; every error ends up in a HostFinished."""
+        started = time.monotonic()
+        remote = _Stopwatch()
+        if step.script is None and step.probe is None:
+            return "done"  # kwizard-side work only: nothing to run on the host
+        try:
+            session = await self._ctx.session(host)
+            probe = self._build(step.probe, host)
+            if probe is not None:
+                with remote:
+                    code, _out, _err = await _bounded(session.capture(probe, timeout=step.timeout), step.timeout)
+                if code == 0:
+                    self._emit(HostSkipped(step_id=step.id, host=host))
+                    return "skipped"
+            script = self._build(step.script, host)
+            if script is None:
+                self._emit(HostSkipped(step_id=step.id, host=host, reason="nothing to do on this host"))
+                return "skipped"
+            with remote:
+                code = await _bounded(self._run_script(step, host, session, script), step.timeout)
+        except asyncio.CancelledError:
+            self._finished(step, host, None, started, remote, "cancelled")
+            raise
+        except Exception as exc:  # noqa: BLE001 - a host's failure is reported, never raised out of the run
+            error = describe_error(exc)
+            self._ctx.note(host, error)
+            self._finished(step, host, None, started, remote, error)
+            return "failed"
+        error = None if code == 0 else f"exited with status {code}"
+        self._finished(step, host, code, started, remote, error)
+        return "done" if code == 0 else "failed"
+
+    def _build(self, script_for: ScriptFor | None, host: str) -> RemoteScript | None:
+        return script_for(self._ctx, host) if script_for else None
+
+    async def _run_script(self, step: Step, host: str, session: HostSession, script: RemoteScript) -> int:
+        def on_line(stream: str, line: str) -> None:
+            self._line(step.id, host, stream, line)
+
+        return await session.run(script, on_line, timeout=step.timeout)
+
+    def _finished(
+        self, step: Step, host: str, code: int | None, started: float, remote: _Stopwatch, error: str | None
+    ) -> None:
+        self._emit(
+            HostFinished(
+                step_id=step.id,
+                host=host,
+                ok=error is None,
+                exit_status=code,
+                duration=time.monotonic() - started,
+                remote_duration=remote.total,
+                error=error,
+            )
+        )
+
+
+def describe_error(exc: BaseException) -> str:
+    """What went wrong, for a person; SSH errors already say it in their own words."""
+    if isinstance(exc, (SSHError, StepFailed)):
+        return str(exc) or type(exc).__name__
+    if isinstance(exc, TimeoutError):
+        return "no answer from the host within the step's time limit (and the session could not stop it)"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+async def _bounded(work: Any, timeout: float | None) -> Any:
+    if timeout is None:
+        return await work
+    async with asyncio.timeout(timeout + TIMEOUT_GRACE):
+        return await work
+
+
+class _Stopwatch:
+    """Adds up the time spent inside `with` blocks (waiting on the remote side)."""
+
+    def __init__(self) -> None:
+        self.total = 0.0
+        self._since = 0.0
+
+    def __enter__(self) -> _Stopwatch:
+        self._since = time.monotonic()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.total += time.monotonic() - self._since
