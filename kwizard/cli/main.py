@@ -36,7 +36,14 @@ cmd_plan = _command("cmd_plan")
 cmd_reset = _command("cmd_reset")
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from kwizard.cli.export_command import cmd_export as run  # noqa: PLC0415
+
+    return run(args)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
+    from kwizard.checks.offline import field_of, profile_findings  # noqa: PLC0415
     from kwizard.profile.store import ProfileError, load  # noqa: PLC0415
 
     worst = EXIT_OK
@@ -46,6 +53,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
         except ProfileError as exc:
             for problem in exc.problems:
                 print(problem.render(path), file=sys.stderr)
+            worst = EXIT_BAD_INPUT
+            continue
+        findings = profile_findings(profile)  # what can be known without contacting a host
+        for finding in findings:
+            fix = f" — fix: {finding.fix}" if finding.fix else ""
+            print(f"{path}: {finding.level.value}: {field_of(finding)}: {finding.message}{fix}", file=sys.stderr)
+        if findings:
+            print(f"{path}: (checked without the hosts; `kwizard check` also checks their networks)", file=sys.stderr)
+        if any(f.is_error for f in findings):
             worst = EXIT_BAD_INPUT
             continue
         hosts = len(profile.hosts)
@@ -135,7 +151,21 @@ def build_parser() -> argparse.ArgumentParser:
     kubeconfig.add_argument("--force", action="store_true", help="replace FILE if it exists")
     _add_connection_flags(kubeconfig)
     kubeconfig.set_defaults(handler=cmd_kubeconfig)
+    _add_export(commands)
     return parser
+
+
+def _add_export(commands) -> None:
+    export = commands.add_parser("export", help="write the setup plan as an Ansible playbook, shell runbooks or kubeadm files")
+    export.add_argument("format", choices=("ansible", "script", "kubeadm"), help="what to write")
+    export.add_argument("profile", metavar="PROFILE")
+    export.add_argument("-o", "--output-dir", metavar="DIR", required=True, help="where to write (an empty or new folder)")
+    export.add_argument("--force", action="store_true", help="write into DIR even if it is not empty")
+    export.add_argument(
+        "--offline", action="store_true", help="do not connect; needs cluster.advertise_address and cluster.cri_socket set"
+    )
+    _add_connection_flags(export)
+    export.set_defaults(handler=cmd_export)
 
 
 def _add_connection_flags(parser: argparse.ArgumentParser) -> None:

@@ -11,10 +11,21 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kwizard.profile.model import SCHEMA_VERSION
 
 # Key names that mean "a secret is about to be written into a file".
 _SECRET_WORDS = ("password", "passwd", "token", "secret", "certificate_key", "private_key")
+
+
+SHOWN_CHARS = 60  # how much of a wrong value a message repeats
+
+
+def shown(value: object) -> str:
+    """A value as a message quotes it: repr, cut to SHOWN_CHARS with the full length said (a 10 MB value is not echoed)."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARS:
+        return text
+    length = len(value) if isinstance(value, (str, bytes, list, dict)) else len(text)
+    return f"{text[:SHOWN_CHARS]}… ({length:,} characters)"
 
 
 def looks_like_secret(key: str) -> bool:
@@ -47,8 +58,10 @@ def error_message(error: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         return f"unknown key '{key}'; check its spelling against the profile reference (docs/profiles.md)"
     if kind == "literal_error" and key == "version":
+        from kwizard.profile.model import SCHEMA_VERSION  # noqa: PLC0415 - the model imports this module
+
         return (
-            f"profile schema version {error.get('input')!r} is not one this kwizard reads "
+            f"profile schema version {shown(error.get('input'))} is not one this kwizard reads "
             f"(it reads version {SCHEMA_VERSION}); upgrade kwizard or set version: {SCHEMA_VERSION}"
         )
     if kind == "missing":

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     model_validator,
     BaseModel,
     ConfigDict,
@@ -23,6 +24,7 @@ from pydantic import (
 
 from kwizard.cni.manifests import MAX_MTU, MIN_MTU
 from kwizard.kube.versions import KubeVersion
+from kwizard.profile.messages import looks_like_secret, shown
 from kwizard.profile.cidr import POD_CIDR_FIELD, SERVICE_CIDR_FIELD, require_ipv4_cidr
 
 SCHEMA_VERSION = 1
@@ -67,19 +69,19 @@ def _address(value: str) -> str:
     except ValueError:
         pass
     if re.fullmatch(r"[\d.]+", value):
-        raise ValueError(f"{value!r} is not a valid IPv4 address (four numbers 0-255, e.g. 192.168.122.11)")
+        raise ValueError(f"{shown(value)} is not a valid IPv4 address (four numbers 0-255, e.g. 192.168.122.11)")
     if not _DNS_NAME.match(value) or len(value) > 253:
-        raise ValueError(f"{value!r} is neither an IP address nor a DNS name (e.g. 10.0.0.5 or node1.example.lan)")
+        raise ValueError(f"{shown(value)} is neither an IP address nor a DNS name (e.g. 10.0.0.5 or node1.example.lan)")
     return value.lower()
 
 
 def _host_name(value: str) -> str:
     if not _DNS_NAME.match(value) or len(value) > 63 and "." not in value:
         raise ValueError(
-            f"{value!r} is not a valid node name: use lowercase letters, digits and '-' (e.g. kubemaster-1)"
+            f"{shown(value)} is not a valid node name: use lowercase letters, digits and '-' (e.g. kubemaster-1)"
         )
     if value != value.lower():
-        raise ValueError(f"{value!r}: Kubernetes node names are lowercase; use {value.lower()!r}")
+        raise ValueError(f"{shown(value)}: Kubernetes node names are lowercase; use {shown(value.lower())}")
     return value
 
 
@@ -96,19 +98,19 @@ def _kubernetes_version(value: str) -> str:
     version = KubeVersion.parse(value, exact=True)
     if version.minor_pair < MIN_KUBERNETES:
         floor = ".".join(map(str, MIN_KUBERNETES))
-        raise ValueError(f"{value!r} is older than {floor}, the oldest release kwizard supports; use {floor} or later")
+        raise ValueError(f"{shown(value)} is older than {floor}, the oldest release kwizard supports; use {floor} or later")
     return value.strip().removeprefix("v")
 
 
 def _env_name(value: str) -> str:
     if not _ENV_NAME.match(value):
-        raise ValueError(f"{value!r} is not an environment variable name (e.g. KWIZARD_SUDO_PASSWORD)")
+        raise ValueError(f"{shown(value)} is not an environment variable name (e.g. KWIZARD_SUDO_PASSWORD)")
     return value
 
 
 def _user(value: str) -> str:
     if not _USER.match(value):
-        raise ValueError(f"{value!r} is not a valid user name (e.g. ubuntu)")
+        raise ValueError(f"{shown(value)} is not a valid user name (e.g. ubuntu)")
     return value
 
 
@@ -118,23 +120,25 @@ def _advertise(value: str) -> str:
     try:
         return str(ipaddress.ip_address(value))
     except ValueError:
-        raise ValueError(f"{value!r} must be 'auto' or an IP address of the control plane (e.g. 192.168.122.11)") from None
+        raise ValueError(f"{shown(value)} must be 'auto' or an IP address of the control plane (e.g. 192.168.122.11)") from None
 
 
 def _cri_socket(value: str) -> str:
     if value != "auto" and not _CRI_SOCKET.match(value):
         raise ValueError(
-            f"{value!r} must be 'auto' or a socket URL like unix:///var/run/containerd/containerd.sock"
+            f"{shown(value)} must be 'auto' or a socket URL like unix:///var/run/containerd/containerd.sock"
         )
     return value
 
 
 def _jump_host(value: str) -> str:
     """[user@]host[:port], like ssh -J."""
-    rest = value.split("@", 1)[-1]
+    user, at, rest = value.rpartition("@")
+    if at and not _USER.match(user):
+        raise ValueError(f"{shown(value)}: {shown(user) if user else 'the part before @'} is not a user name (write it like admin@bastion:22)")
     host, _, port = rest.rpartition(":") if rest.count(":") == 1 else (rest, "", "")
     if port and not (port.isdigit() and 0 < int(port) < 65536):
-        raise ValueError(f"{value!r}: port {port!r} is not 1-65535 (write it like admin@bastion:22)")
+        raise ValueError(f"{shown(value)}: port {shown(port)} is not 1-65535 (write it like admin@bastion:22)")
     _address(host)
     return value
 
@@ -146,7 +150,15 @@ ServiceCIDR = Annotated[str, AfterValidator(_cidr(SERVICE_CIDR_FIELD))]
 KubernetesVersion = Annotated[str, AfterValidator(_kubernetes_version)]
 EnvName = Annotated[str, AfterValidator(_env_name)]
 UserName = Annotated[str, AfterValidator(_user)]
-Port = Annotated[int, Field(ge=1, le=65535)]
+def _not_a_bool(value: Any) -> Any:
+    """YAML reads `yes`/`true` as a boolean, and Python takes True for 1: a number field refuses it instead."""
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is a yes/no value, not a number: write the number (e.g. 22)")
+    return value
+
+
+Number = BeforeValidator(_not_a_bool)
+Port = Annotated[int, Number, Field(ge=1, le=65535)]
 
 
 class _Strict(BaseModel):
@@ -162,7 +174,7 @@ class SSHSettings(_Strict):
     jump_host: Annotated[str, AfterValidator(_jump_host)] | None = None
     sudo: bool = True
     sudo_password_env: EnvName | None = None
-    connect_timeout: float = Field(default=10.0, gt=0, le=300)
+    connect_timeout: Annotated[float, Number] = Field(default=10.0, gt=0, le=300)
 
 
 class Host(_Strict):
@@ -177,10 +189,15 @@ class Host(_Strict):
     @classmethod
     def _labels(cls, labels: dict[str, str]) -> dict[str, str]:
         for key, value in labels.items():
+            if looks_like_secret(key.rsplit("/", 1)[-1]):
+                raise ValueError(
+                    f"label key {shown(key)} looks like a secret, and profiles never hold secrets "
+                    "(labels are readable by anyone who can list nodes): rename the label or leave it out"
+                )
             if not _LABEL_KEY.match(key) or len(key) > 316:
-                raise ValueError(f"label key {key!r} is not a valid Kubernetes label key (e.g. zone or example.com/rack)")
+                raise ValueError(f"label key {shown(key)} is not a valid Kubernetes label key (e.g. zone or example.com/rack)")
             if not _LABEL_VALUE.match(value) or len(value) > 63:
-                raise ValueError(f"label {key}={value!r}: values are up to 63 letters, digits, '-', '_' or '.'")
+                raise ValueError(f"label {key}={shown(value)}: values are up to 63 letters, digits, '-', '_' or '.'")
         return labels
 
 
@@ -188,7 +205,7 @@ class CNIOptions(_Strict):
     """Plugin knobs a user may need: the VPN interface case, jumbo frames, Weave encryption."""
 
     interface: str | None = None  # pin the node interface (flannel --iface, calico interface=)
-    mtu: int | None = Field(default=None, ge=MIN_MTU, le=MAX_MTU)
+    mtu: Annotated[int, Number] | None = Field(default=None, ge=MIN_MTU, le=MAX_MTU)
     encryption_password_env: EnvName | None = None  # Weave Net only: WEAVE_PASSWORD, by reference
     manifest_file: str | None = None  # a local manifest for hosts without internet
 
@@ -205,7 +222,7 @@ class ClusterSpec(_Strict):
     open_firewall_ports: bool = True
     install_packages: bool = False
     disable_swap: bool = False
-    wait_ready_seconds: int = Field(default=600, ge=10, le=7200)  # how long nodes may take to become Ready
+    wait_ready_seconds: Annotated[int, Number] = Field(default=600, ge=10, le=7200)  # how long nodes may take to become Ready
     cni_options: CNIOptions = Field(default_factory=CNIOptions)
 
     @model_validator(mode="after")
@@ -237,7 +254,7 @@ class Profile(_Strict):
     @classmethod
     def _name(cls, value: str) -> str:
         if not _PROFILE_NAME.match(value):
-            raise ValueError(f"{value!r}: a profile name is lowercase letters, digits and '-' (e.g. lab-cluster)")
+            raise ValueError(f"{shown(value)}: a profile name is lowercase letters, digits and '-' (e.g. lab-cluster)")
         return value
 
     @field_validator("hosts")

@@ -63,7 +63,7 @@ def _field_cases() -> list[Case]:
         "name": ["", "Has Upper", "with_underscore", "x" * 300, 123, None, ["a"], "-lead", "trail-", "a.b"],
         "version": [2, "1", 0, None, "latest"],
         "ssh.user": ["", "bad user", "x;rm -rf /", 5, ["root"]],
-        "ssh.port": [0, 70000, -1, "twenty-two", True, 22.5, None, "22"],
+        "ssh.port": [0, 70000, -1, "twenty-two", True, 22.5, None, "0x16"],
         "ssh.host_key_policy": ["accept-all", "no", "", 1, None],
         "ssh.sudo": ["maybe", 2, [], "yes please"],
         "ssh.sudo_password_env": ["1BAD", "has space", "a-b", 7, ""],
