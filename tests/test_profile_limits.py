@@ -92,3 +92,27 @@ def test_the_good_profile_still_loads(tmp_path):
     path = tmp_path / "good.yaml"
     path.write_text(GOOD)
     assert load(path).name == "lab"
+
+
+def test_every_problem_of_a_file_is_reported_in_one_pass_including_the_rules_across_hosts():
+    text = """\
+name: lab
+hosts:
+  - name: cp
+    address: 10.0.0.1
+    role: control-plane
+    adress: typo
+  - name: cp2
+    address: 10.0.0.2
+    role: control-plane
+cluster:
+  pod_cidr: 10.244.0.1/16
+"""
+    with pytest.raises(ProfileError) as caught:
+        parse(text, "p.yaml")
+    paths = [p.path for p in caught.value.problems]
+    assert "hosts[0].adress" in paths  # the typo
+    assert "cluster.pod_cidr" in paths  # the bad CIDR
+    assert "hosts" in paths  # two control planes, although a host is invalid
+    (fleet,) = [p for p in caught.value.problems if p.path == "hosts"]
+    assert "2 hosts have role control-plane (cp, cp2)" in fleet.message

@@ -18,7 +18,8 @@ import yaml
 from pydantic import ValidationError
 
 from kwizard.files import make_private_dirs, write_private_atomically
-from kwizard.profile.model import SCHEMA_VERSION, Profile, error_path, problems_from_error
+from kwizard.profile.messages import error_path, problems_from_error
+from kwizard.profile.model import SCHEMA_VERSION, Host, Profile, Role, fleet_problems
 
 PROFILE_SUFFIXES = (".yaml", ".yml")
 # Limits that keep a wrong file from hanging kwizard or eating the machine:
@@ -158,7 +159,25 @@ def parse(text: str, source: str | None = None) -> Profile:
             Problem(error_path(loc), message, _line_of(document, loc))
             for loc, message in problems_from_error(exc)
         ]
+        if not any(p.path == "hosts" for p in problems):
+            # The rules across hosts run only once every host is valid; say them now too,
+            # so one pass reports every problem of the file.
+            line = _line_of(document, ("hosts",))
+            problems += [Problem("hosts", message, line) for message in _raw_fleet_problems(data.get("hosts"))]
         raise ProfileError(problems, source) from None
+
+
+def _raw_fleet_problems(hosts: Any) -> list[str]:
+    """fleet_problems on the hosts as written, before (and whether or not) each host validates."""
+    if not isinstance(hosts, list):
+        return []
+    drafts = []
+    for entry in hosts:
+        if not isinstance(entry, dict):
+            continue
+        role = Role.CONTROL_PLANE if entry.get("role") == Role.CONTROL_PLANE.value else Role.WORKER
+        drafts.append(Host.model_construct(name=str(entry.get("name")), address=str(entry.get("address")), role=role))
+    return fleet_problems(drafts)
 
 
 def _expanded_size(node: yaml.Node | None, sizes: dict[int, int]) -> int:
