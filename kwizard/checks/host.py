@@ -10,6 +10,8 @@ kwizard.checks.fleet.
 
 from __future__ import annotations
 
+import os
+
 import re
 from collections.abc import Mapping
 
@@ -92,8 +94,17 @@ def _sudo(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
     if facts.sudo_ok:
         return []
     return [_finding(Level.ERROR, "sudo.refused", facts, f"commands cannot run as root: {facts.sudo_problem}",
-                     "give the sudo password at run time (--sudo-password-stdin, or ssh.sudo_password_env in the profile), "
-                     "or allow this user passwordless sudo")]
+                     _sudo_fix(profile))]
+
+
+def _sudo_fix(profile: Profile) -> str:
+    name = profile.ssh.sudo_password_env
+    if name and os.environ.get(name):
+        return f"check the password in {name} (ssh.sudo_password_env names it), or allow this user passwordless sudo"
+    if name:
+        return f"export {name} (the variable ssh.sudo_password_env names) with the sudo password, or allow passwordless sudo"
+    return ("give the sudo password at run time (--sudo-password-stdin, or name a variable in ssh.sudo_password_env), "
+            "or allow this user passwordless sudo")
 
 
 def _swap(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:

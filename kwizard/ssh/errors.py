@@ -26,6 +26,12 @@ class HostUnreachable(SSHError):
     kind = "unreachable"
 
 
+class KeyFileProblem(SSHError):
+    """The private key the profile names is missing or unreadable: nothing to do with the host."""
+
+    kind = "key file problem"
+
+
 class AuthRefused(SSHError):
     kind = "auth refused"
 

@@ -22,6 +22,7 @@ from kwizard.profile.model import HostKeyPolicy, Profile
 from kwizard.ssh.session import SSHSession
 from kwizard.ssh.errors import (
     AuthRefused,
+    KeyFileProblem,
     ConnectionLost,
     HostKeyChanged,
     HostKeyUnknown,
@@ -46,6 +47,16 @@ def sudo_password_from_env(profile: Profile) -> str | None:
     """The run-time sudo password, when the profile names an environment variable for it."""
     name = profile.ssh.sudo_password_env
     return os.environ.get(name) or None if name else None
+
+
+def _check_key_file(host: str, path: Path) -> None:
+    """A missing or unreadable key is the workstation's problem, said before connecting (not "host unreachable")."""
+    if not path.exists():
+        raise KeyFileProblem(host, f"the SSH key file {path} (ssh.identity_file) does not exist",
+                             "set ssh.identity_file to your private key's path (e.g. ~/.ssh/id_ed25519)")
+    if not path.is_file() or not os.access(path, os.R_OK):
+        raise KeyFileProblem(host, f"the SSH key file {path} (ssh.identity_file) is not a readable file",
+                             "check its path and permissions (it should be yours, mode 0600)")
 
 
 class _KeyRecorder(asyncssh.SSHClient):
@@ -158,6 +169,8 @@ class Fleet:
     async def _connect(
         self, name: str, address: str, port: int, user: str, tunnel: asyncssh.SSHClientConnection | None
     ) -> asyncssh.SSHClientConnection:
+        if self.profile.ssh.identity_file:
+            _check_key_file(name, Path(self.profile.ssh.identity_file).expanduser())
         known_hosts.ensure_file(self._known_hosts)
         for _attempt in range(2):  # the second try follows a key just accepted
             recorder = _KeyRecorder()
@@ -167,6 +180,13 @@ class Fleet:
                 await self._settle_untrusted_key(name, address, port, recorder.offered)
             except asyncssh.KeyExchangeFailed as error:
                 await self._explain_key_exchange(name, address, port, tunnel, error)
+            except asyncssh.KeyImportError as error:
+                raise KeyFileProblem(
+                    name,
+                    f"the key file {self.profile.ssh.identity_file} cannot be used: {_reason(error)}",
+                    "kwizard cannot ask for a key's passphrase: load the key into ssh-agent (ssh-add), "
+                    "or set ssh.identity_file to a key without one",
+                ) from None
             except asyncssh.PermissionDenied as error:
                 raise _auth_refused(name, user, address, self.profile.ssh.identity_file, error) from None
             except (TimeoutError, asyncio.TimeoutError):
