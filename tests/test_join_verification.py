@@ -25,12 +25,15 @@ class FakeControlPlane:
 
     host = "cp"
 
-    def __init__(self, join_text: str, ca_pem: bytes):
+    def __init__(self, join_text: str, ca_pem: bytes, cluster: bool = True):
+        self.cluster = cluster
         self.join_text = join_text
         self.ca_pem = ca_pem
         self.downloaded: list[str] = []
 
     async def capture(self, script, timeout=None):
+        if "admin.conf" in script.script:
+            return 0, "present\n" if self.cluster else "absent\n", ""
         assert "kubeadm token create --print-join-command" in script.script
         return 0, self.join_text, ""
 
@@ -84,3 +87,9 @@ def test_a_join_command_pinned_to_another_ca_is_refused_naming_both_hashes(clust
         asyncio.run(fresh_join_command(Context(session), "cp"))
     message = str(refused.value)
     assert wrong in message and ca_cert_hash(cluster_ca) in message
+
+
+def test_a_reset_control_plane_says_there_is_no_cluster(cluster_ca):
+    session = FakeControlPlane(join_text(ca_cert_hash(cluster_ca)), cluster_ca, cluster=False)
+    with pytest.raises(StepFailed, match="no cluster on cp: /etc/kubernetes/admin.conf is not there"):
+        asyncio.run(fresh_join_command(Context(session), "cp"))

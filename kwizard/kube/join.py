@@ -17,13 +17,25 @@ from kwizard.kube.joincmd import (
 )
 from kwizard.plan.steps import LocalWork, StepFailed
 from kwizard.plan.context import RemoteScript
+from kwizard.plan.scripts import ADMIN_CONF
 from kwizard.plan.context import RunContext
 
 CA_CERT = "/etc/kubernetes/pki/ca.crt"
 
 
+async def require_cluster(session, host: str) -> None:
+    """StepFailed("no cluster on HOST") when the control plane has no admin.conf (never set up, or reset)."""
+    status, out, _ = await session.capture(RemoteScript(f"test -s {ADMIN_CONF} && echo present || echo absent\n"), timeout=60)
+    if status == 0 and out.strip() == "absent":
+        raise StepFailed(
+            f"no cluster on {host}: {ADMIN_CONF} is not there (never set up, or reset); "
+            "set the cluster up with `kwizard apply` first"
+        )
+
+
 async def fresh_join_command(ctx: RunContext, host: str) -> JoinCommand:
     session = await ctx.session(host)
+    await require_cluster(session, host)
     status, out, err = await session.capture(RemoteScript(FRESH_JOIN_COMMAND + "\n"), timeout=120)
     try:
         join = parse_join_command(out)
