@@ -29,7 +29,7 @@ from kwizard.kube.joincmd import CAHashMismatch, JoinCommand, JoinCommandError, 
 from kwizard.kube.preflight import diagnose_init_failure, parse_preflight_errors
 from kwizard.kube.config import kubeadm_config_api, parse_init_config, render_init_config
 from kwizard.kube.versions import read_kubeadm_version
-from kwizard.run.masking import BOOTSTRAP_TOKEN_RE, CERTIFICATE_KEY_RE, mask_known_secrets
+from kwizard.run.masking import MIN_MASKABLE_LENGTH, BOOTSTRAP_TOKEN_RE, CERTIFICATE_KEY_RE, mask_known_secrets
 from kwizard.profile.model import Host, Profile, Role
 
 TOKEN = "abcdef.0123456789abcdef"
@@ -309,7 +309,8 @@ def test_masked_line_never_contains_a_token_secret(token, before, after, extras)
     assert secret not in masked
 
 
-passwords = st.text(st.characters(blacklist_characters="<>"), min_size=1, max_size=20)
+passwords = st.text(st.characters(blacklist_characters="<>"), min_size=MIN_MASKABLE_LENGTH, max_size=20)
+short_passwords = st.text(st.characters(whitelist_categories=("L", "N")), min_size=1, max_size=MIN_MASKABLE_LENGTH - 1)
 
 
 @given(passwords, st.text(max_size=30), st.text(max_size=30))
@@ -318,6 +319,19 @@ def test_masked_line_never_contains_an_extra_secret(password, before, after):
     assume(password not in before + after and password not in "<masked>")
 
     assert password not in mask_known_secrets(before + password + after, [password])
+
+
+@given(short_passwords, st.text(max_size=30), st.text(max_size=30))
+def test_a_short_secret_standing_alone_is_masked(password, before, after):
+    assume(password not in before + after and password not in "<masked>")
+
+    assert password not in mask_known_secrets(f"{before} {password} {after}", [password])
+
+
+def test_a_short_secret_inside_words_leaves_the_words_alone():
+    line = "pull registry.k8s.io/kube-apiserver:v1.33.2, then `kubeadm reset -f`"
+    assert mask_known_secrets(line, ["kube"]) == line
+    assert mask_known_secrets("password: kube", ["kube"]) == "password: <masked>"
 
 
 # --- the CA pin ---

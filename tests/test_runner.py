@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kwizard.run.events import HostFinished, HostLine, HostSkipped, RunFinished, RunStarted, StepFinished, StepStarted
+from kwizard.run.events import Note, HostFinished, HostLine, HostSkipped, RunFinished, RunStarted, StepFinished, StepStarted
 from kwizard.run.rundir import RunDir
 from kwizard.run.runner import Runner
 from kwizard.ssh.errors import ConnectionLost
@@ -382,3 +382,19 @@ async def test_secrets_are_masked_in_every_event_and_file(make_runner, events):
             assert secret not in text
         assert "abcdef.<masked>" in text and "learned <masked>" in text
     assert PASSWORD not in repr(result)
+
+
+async def test_a_short_password_is_named_once_and_kwizards_own_text_stays_readable(make_runner, events):
+    steps = [step("images", "echo pulled registry.k8s.io/kube-apiserver:v1.33.2\necho kube")]
+    result = await make_runner(steps, secrets=["kube"]).run()
+    notes = [e.message for e in events.of(Note)]
+    assert len(notes) == 1 and "shorter than 8 characters" in notes[0] and "kube" not in notes[0]
+    lines = [e.line for e in events.of(HostLine)]
+    assert "pulled registry.k8s.io/kube-apiserver:v1.33.2" in lines  # not registry.k8s.io/<masked>-apiserver
+    assert "<masked>" in lines and "kube" not in lines  # the password standing alone is masked
+    assert result.ok
+
+
+async def test_a_long_password_gets_no_note(make_runner, events):
+    await make_runner([step("s", "echo hi")], secrets=["a-long-enough-secret"]).run()
+    assert events.of(Note) == []

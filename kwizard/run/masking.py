@@ -25,6 +25,21 @@ from kwizard.run.events import Event, FindingReported
 
 MASK = "<masked>"
 
+# A literal secret shorter than this (a sudo password such as "kube") also
+# occurs inside ordinary words: masking every occurrence would garble
+# kwizard's own output (`registry.k8s.io/<masked>-apiserver`) and, worse,
+# reveal the secret by where the masks fall. So a short secret is masked only
+# where it stands as a whole token (between whitespace, quotes, `=` or `:`, or
+# the line's ends) — which is how a secret is printed when something does
+# print it — and the run says once that it is short (`is_short_secret`).
+MIN_MASKABLE_LENGTH = 8
+SHORT_SECRET_NOTE = (
+    f"a password given to this run is shorter than {MIN_MASKABLE_LENGTH} characters: kwizard masks it "
+    "only where it stands alone in a line (masking it inside words would garble the logs and show where it is); "
+    "sudo never prints it, but a longer password is safer"
+)
+_TOKEN_EDGE = r"""\s"'=:,;()\[\]{}"""
+
 BOOTSTRAP_TOKEN_RE = re.compile(r"[a-z0-9]{6}\.[a-z0-9]{16}")
 CERTIFICATE_KEY_RE = re.compile(r"(?P<flag>--certificate-key(?:=|\s+))(?P<key>[0-9a-fA-F]{64})")
 
@@ -57,8 +72,17 @@ def _secret_spans(line: str, extras: list[str]) -> list[tuple[int, int]]:
     for pattern in (CERTIFICATE_KEY_RE, _YAML_KEY_RE, _BARE_KEY_LINE_RE):
         spans.extend(m.span("key") for m in pattern.finditer(line))
     for secret in extras:
-        spans.extend(_occurrences(line, secret))
+        spans.extend(_occurrences(line, secret) if not is_short_secret(secret) else _whole_tokens(line, secret))
     return spans
+
+
+def is_short_secret(secret: str) -> bool:
+    return len(secret) < MIN_MASKABLE_LENGTH
+
+
+def _whole_tokens(line: str, text: str) -> list[tuple[int, int]]:
+    pattern = rf"(?<![^{_TOKEN_EDGE}]){re.escape(text)}(?![^{_TOKEN_EDGE}])"
+    return [m.span() for m in re.finditer(pattern, line)]
 
 
 def _occurrences(line: str, text: str) -> list[tuple[int, int]]:
@@ -103,6 +127,9 @@ class Masker:
 
     def __call__(self, text: str) -> str:
         return mask_known_secrets(text, self._literals)
+
+    def has_short_secret(self) -> bool:
+        return any(is_short_secret(s) for s in self._literals)
 
     def event(self, event: Event) -> Event:
         """The same event with every free-text field masked (ids and host names are not free text)."""

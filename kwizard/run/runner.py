@@ -25,9 +25,19 @@ from kwizard.checks.findings import Finding
 from kwizard.facts.model import HostFacts
 from kwizard.plan.context import HostSession
 from kwizard.plan.steps import Plan, Step, StepFailed
-from kwizard.run.events import Event, FindingReported, HostLine, HostSkipped, RunFinished, RunStarted, StepFinished, StepStarted
+from kwizard.run.events import (
+    Event,
+    FindingReported,
+    HostLine,
+    HostSkipped,
+    Note,
+    RunFinished,
+    RunStarted,
+    StepFinished,
+    StepStarted,
+)
 from kwizard.run.hostwork import HostWork, describe_error
-from kwizard.run.masking import Masker
+from kwizard.run.masking import SHORT_SECRET_NOTE, Masker
 from kwizard.run.outcome import RunOutcome
 from kwizard.run.rundir import RunDir, RunState
 
@@ -140,6 +150,8 @@ class Runner:
                 hosts=tuple(self.plan.hosts),
             )
         )
+        if self._masker.has_short_secret():
+            self._emit(Note(SHORT_SECRET_NOTE))
         try:
             await self._run_steps(state)
         except asyncio.CancelledError:
