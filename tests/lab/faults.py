@@ -8,6 +8,13 @@ Kinds and what a client sees:
   host_key_changed  sshd presents a new host key; the lab's known_hosts keeps the old one
   swap_on           /proc/swaps and /proc/meminfo show a 2 GiB swap file (swapoff -a clears it)
   firewalld_running `systemctl is-active firewalld` says active, firewall-cmd --state says running
+  cut_after=TEXT    a command containing TEXT runs to its end on the host, then the connection drops
+                    before the exit status reaches the client (the work is done; the client cannot know)
+  reboot_after=TEXT a command containing TEXT finishes, then the host reboots (see reboot)
+  reboot            (an action, set_fault only) the host reboots now: every session drops, runtime-only
+                    changes are lost (swapoff when /etc/fstab or zram still lists swap, setenforce, firewalld
+                    runtime rules, sysctl -w, modprobe), enabled services (kubelet, containerd) start again
+                    (the kubelet not while swap is on), sshd comes back
 """
 
 from __future__ import annotations
@@ -18,14 +25,38 @@ from pathlib import Path
 
 from . import hostfs, naming
 from .hosts import LabHost, run_in, start_sshd, stop_sshd
-from .sim import common
+from .sim import common, distros
 
-KINDS = ("cut_during", "hang", "ssh_down", "sudo_password", "host_key_changed", "swap_on", "firewalld_running")
+KINDS = ("cut_during", "hang", "ssh_down", "sudo_password", "host_key_changed", "swap_on", "firewalld_running",
+         "cut_after", "reboot_after", "reboot")
+TEXT_FAULTS = ("cut_during", "hang", "cut_after", "reboot_after")  # files in ctl/faults that lab-session reads
 
-SWAPS = (
-    "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
-    "/swap.img                               file\t\t2097148\t\t0\t\t-2\n"
-)
+SWAP_HEADER = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+# What /proc/swaps shows per distribution (None: the lab's default host).
+SWAP_DEVICES = {
+    None: ("/swap.img", "file", 2097148, -2),
+    "debian-12": ("/dev/sda3", "partition", 1998844, -2),
+    "ubuntu-24.04": ("/swap.img", "file", 4194300, -2),
+    "rocky-9": ("/dev/dm-1", "partition", 2097148, -2),
+    "fedora-41": ("/dev/zram0", "partition", 8388604, 100),
+}
+SWAPS = SWAP_HEADER + "/swap.img                               file\t\t2097148\t\t0\t\t-2\n"
+# Tools that are never on a host's PATH (lab machinery), and those only distribution hosts have.
+NOT_TOOLS = {"lab-session", "lab-init", "lab-reboot"}
+DISTRO_TOOLS = {"containerd", "getenforce", "setenforce"}
+
+
+def _tools(host: LabHost, k8s_installed: bool) -> list[str]:
+    found = [t.name for t in (host.dir.parent / "sim" / "bin").iterdir()
+             if t.is_file() and "." not in t.name and t.name not in NOT_TOOLS]
+    tools = [t for t in found if (k8s_installed or t not in common.KUBERNETES_TOOLS) and t not in DISTRO_TOOLS]
+    info = distros.get(host.options.distro)
+    if info:
+        drop = {"dnf"} if info["family"] == "apt" else {"apt-get", "apt-mark"}
+        tools = [t for t in tools if t not in drop]
+        if info.get("selinux"):
+            tools += ["getenforce", "setenforce"]
+    return tools
 
 
 def write_control(host: LabHost, k8s_installed: bool) -> None:
@@ -33,19 +64,36 @@ def write_control(host: LabHost, k8s_installed: bool) -> None:
     ctl = host.ctl
     (ctl / "faults").mkdir(parents=True)
     (ctl / "host.json").write_text(json.dumps(host.to_json() | {"lab_id": host.netns.split("-")[0]}))
-    (ctl / "packages.json").write_text(json.dumps({"installed": list(common.KUBERNETES_TOOLS) if k8s_installed else []}))
-    tools = [t.name for t in (host.dir.parent / "sim" / "bin").iterdir()
-             if t.is_file() and "." not in t.name and t.name != "lab-session"]
-    common.link_tools([t for t in tools if k8s_installed or t not in common.KUBERNETES_TOOLS], ctl)
-    (ctl / "services.json").write_text(json.dumps({
+    info = distros.get(host.options.distro)
+    packages = {"installed": list(common.KUBERNETES_TOOLS) if k8s_installed else []}
+    services = {
         "containerd": {"enabled": True, "active": True},
         "kubelet": {"enabled": False, "active": False},
         "firewalld": {"enabled": False, "active": False},
-    }))
-    (ctl / "swaps").write_text(SWAPS)
+    }
+    if info:
+        (ctl / "distro.json").write_text(json.dumps({"name": host.options.distro}))
+        versions = {name: info["base"][name] for name in info["preinstalled"]}
+        packages = {"installed": sorted(versions), "versions": versions}
+        services = {"ssh" if info["family"] == "apt" else "sshd": {"enabled": True, "active": True}}
+        if "firewalld" in versions:
+            services["firewalld"] = {"enabled": False, "active": False}
+        if info.get("network_manager"):
+            services["NetworkManager"] = {"enabled": True, "active": True}
+        if info.get("swap") == "zram":
+            services["dev-zram0.swap"] = {"enabled": True, "active": True}
+            services["systemd-zram-setup@zram0"] = {"enabled": True, "active": True}
+        if info.get("selinux"):
+            (ctl / "selinux.json").write_text(json.dumps({"mode": info["selinux"]}))
+    (ctl / "packages.json").write_text(json.dumps(packages))
+    common.link_tools(_tools(host, k8s_installed), ctl)
+    (ctl / "services.json").write_text(json.dumps(services))
+    device, kind, size, priority = SWAP_DEVICES.get(host.options.distro, SWAP_DEVICES[None])
+    (ctl / "swaps").write_text(SWAP_HEADER + f"{device:<40}{kind}\t{'' if kind == 'partition' else chr(9)}{size}"
+                               f"\t\t0\t\t{priority}\n")
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     swapped = [
-        f"{key}:{' ' * (15 - len(key))}2097148 kB" if (key := line.split(":")[0]) in ("SwapTotal", "SwapFree") else line
+        f"{key}:{' ' * (15 - len(key))}{size} kB" if (key := line.split(":")[0]) in ("SwapTotal", "SwapFree") else line
         for line in meminfo
     ]
     (ctl / "meminfo").write_text("\n".join(swapped) + "\n")
@@ -92,8 +140,26 @@ def _swap(host: LabHost, on: bool) -> None:
     run_in(host, script, check=True)
 
 
+def reboot(host: LabHost) -> None:
+    """Reboot the host now: every process but its PID 1 dies (sessions drop, the listener stops), then
+    sim/lab-reboot brings up what a boot would (see the module docstring), then sshd starts again."""
+    run_in(host, "kill -9 -1; true")  # the shell's builtin kill spares only itself and PID 1
+    seconds = 0.0
+    result = run_in(host, f"/usr/bin/python3 {naming.SIM_BIN}/lab-reboot")
+    if result.returncode != 0:
+        raise RuntimeError(f"lab host {host.name} did not come back from a reboot: {result.stderr.strip()}")
+    seconds = float(result.stdout.strip() or 0)
+    if seconds > 0:
+        import time
+
+        time.sleep(seconds)
+    start_sshd(host)
+
+
 def set_fault(host: LabHost, kind: str, value=True) -> None:
-    if kind in ("cut_during", "hang"):
+    if kind == "reboot":
+        reboot(host)
+    elif kind in TEXT_FAULTS:
         if not isinstance(value, str) or not value:
             raise ValueError(f"{kind} needs the text of the command to match, e.g. {kind}='kubeadm init'")
         path = host.ctl / "faults" / kind
@@ -116,7 +182,9 @@ def set_fault(host: LabHost, kind: str, value=True) -> None:
 
 
 def clear_fault(host: LabHost, kind: str) -> None:
-    if kind in ("cut_during", "hang"):
+    if kind == "reboot":
+        return  # an action, nothing stays switched on
+    if kind in TEXT_FAULTS:
         (host.ctl / "faults" / kind).unlink(missing_ok=True)
     elif kind == "ssh_down":
         start_sshd(host)

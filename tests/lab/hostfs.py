@@ -13,11 +13,12 @@ import pwd
 import grp
 import shutil
 import socket
+import stat
 import subprocess
 from pathlib import Path
 
 from . import naming
-from .sim import manifests
+from .sim import distros, manifests
 
 SSHD_CONFIG = "/etc/ssh/sshd_config"
 HOST_KEY = "/etc/ssh/kwizard_lab_host_ed25519_key"
@@ -190,7 +191,20 @@ def copy_simulators(lab_dir: Path) -> Path:
     for tool in (sim / "bin").iterdir():
         os.chmod(tool, 0o755)
     # The lab's own manifests, generated (tests/lab/sim/manifests.py): a clone needs no ../shared/fixtures.
-    manifests.write_all(sim / "manifests")
+    # Generated once per version of manifests.py and kept beside the labs (the CRDs are ~750 KB of YAML).
+    import hashlib
+
+    digest = hashlib.sha256((source / "manifests.py").read_bytes()).hexdigest()[:12]
+    cache = naming.lab_root() / f".manifests-{digest}"
+    if not (cache / "done").exists():
+        staging = naming.lab_root() / f".manifests-{digest}.{os.getpid()}"
+        manifests.write_all(staging)
+        (staging / "done").write_text("")
+        try:
+            os.rename(staging, cache)
+        except OSError:  # another lab made it meanwhile
+            shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(cache, sim / "manifests", ignore=shutil.ignore_patterns("done"))
     (sim / "host").mkdir()  # each host binds its own control folder over this
     state = sim / "state"
     state.mkdir()
@@ -198,3 +212,96 @@ def copy_simulators(lab_dir: Path) -> Path:
     for folder in (sim, sim / "bin"):
         os.chmod(folder, 0o755)
     return sim
+
+
+# --- distribution scenarios (sim/distros.py) -------------------------------------------------------------
+
+FSTAB_SWAP = {
+    None: "/swap.img\tnone\tswap\tsw\t0\t0\n",
+    "debian-12": "# swap was on /dev/sda3 during installation\nUUID=5f3c1c2e-2b8a-4d8e-9f55-2e0c6a1d7b21 none            swap    sw              0       0\n",
+    "ubuntu-24.04": "/swap.img\tnone\tswap\tsw\t0\t0\n",
+    "rocky-9": "/dev/mapper/rl-swap     none                    swap    defaults        0 0\n",
+}
+SELINUX_CONFIG = """\
+# This file controls the state of SELinux on the system.
+# SELINUX= can take one of these three values:
+#     enforcing - SELinux security policy is enforced.
+#     permissive - SELinux prints warnings instead of enforcing.
+#     disabled - No SELinux policy is loaded.
+SELINUX={mode}
+# SELINUXTYPE= can take one of these three values:
+#     targeted - Targeted processes are protected,
+#     minimum - Modification of targeted policy. Only selected processes are protected.
+#     mls - Multi Level Security protection.
+SELINUXTYPE=targeted
+"""
+ZRAM_GENERATOR_DEFAULTS = """\
+# This config file enables a /dev/zram0 swap device with the following
+# properties:
+# * size: 50% of available RAM or 8GiB, whichever is less
+# * compression-algorithm: kernel default
+#
+# (kwizard lab: Fedora's zram-generator-defaults; /etc/systemd/zram-generator.conf overrides it)
+[zram0]
+zram-size = min(ram / 2, 8192)
+"""
+
+
+DEB_TOOLS = ("apt", "apt-get", "apt-mark", "apt-cache", "apt-config", "apt-key", "dpkg", "dpkg-query", "dpkg-deb")
+
+
+def _whiteout(host_dir: Path, absolute: str) -> None:
+    """Hide a path of the machine's /etc from the host (an overlayfs whiteout: a 0/0 character device)."""
+    path = upper(host_dir, absolute)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        os.mknod(path, 0o600 | stat.S_IFCHR, os.makedev(0, 0))
+
+
+def write_distro(host_dir: Path, distro: str | None, fstab_swap: bool) -> None:
+    """/etc as that distribution has it: os-release, fstab's swap, SELinux, repositories, zram."""
+    info = distros.get(distro)
+    fstab = Path("/etc/fstab").read_text() if Path("/etc/fstab").exists() else ""
+    if fstab_swap:
+        _write(host_dir, "/etc/fstab", fstab.rstrip("\n") + "\n" + FSTAB_SWAP.get(distro, FSTAB_SWAP[None]))
+    if info is None:
+        return
+    _write(host_dir, "/etc/os-release", info["os_release"])
+    if info["family"] == "dnf":
+        for hidden in ("/etc/apt", "/etc/debian_version", "/etc/dpkg"):
+            _whiteout(host_dir, hidden)
+        # The machine's own apt/dpkg would otherwise answer `command -v apt-get`: hidden by an overlay on /usr/bin.
+        usrbin = host_dir / "upper" / "usrbin"
+        usrbin.mkdir(parents=True, exist_ok=True)
+        (host_dir / "work" / "usrbin").mkdir(parents=True, exist_ok=True)
+        os.chmod(usrbin, 0o755)
+        for tool in DEB_TOOLS:
+            if Path("/usr/bin", tool).exists() and not (usrbin / tool).exists():
+                os.mknod(usrbin / tool, 0o600 | stat.S_IFCHR, os.makedev(0, 0))
+        name = "Rocky Linux release 9.5 (Blue Onyx)" if distro.startswith("rocky") else "Fedora release 41 (Forty One)"
+        _write(host_dir, "/etc/redhat-release", name + "\n")
+        _write(host_dir, "/etc/system-release", name + "\n")
+        repo = "rocky" if distro.startswith("rocky") else "fedora"
+        _write(host_dir, f"/etc/yum.repos.d/{repo}.repo",
+               f"[baseos]\nname={repo} BaseOS\nmirrorlist=https://mirrors.{repo}.example/$releasever/BaseOS\n"
+               "enabled=1\ngpgcheck=1\n")
+        _write(host_dir, "/etc/dnf/dnf.conf", "[main]\ngpgcheck=True\ninstallonly_limit=3\nclean_requirements_on_remove=True\n")
+        upper(host_dir, "/etc/NetworkManager/conf.d").mkdir(parents=True, exist_ok=True)
+    if info.get("selinux"):
+        _write(host_dir, "/etc/selinux/config", SELINUX_CONFIG.format(mode=info["selinux"]))
+    if info.get("swap") == "zram":
+        conf = host_dir / "upper" / "usrlibsystemd" / "zram-generator.conf"
+        conf.parent.mkdir(parents=True, exist_ok=True)
+        (host_dir / "work" / "usrlibsystemd").mkdir(parents=True, exist_ok=True)
+        conf.write_text(ZRAM_GENERATOR_DEFAULTS)
+        os.chmod(conf, 0o644)
+
+
+def write_settings(sim_dir: Path, durations: str | None, time_scale: float | None) -> None:
+    """The lab-wide simulator settings: realistic durations, opt-in (scenario, else the environment)."""
+    import json
+
+    chosen = durations or os.environ.get("KWIZARD_LAB_DURATIONS") or "off"
+    scale = time_scale if time_scale is not None else float(os.environ.get("KWIZARD_LAB_TIME_SCALE") or 1.0)
+    (sim_dir / "settings.json").write_text(json.dumps({"durations": chosen, "time_scale": scale}))
+    os.chmod(sim_dir / "settings.json", 0o644)

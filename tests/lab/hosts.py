@@ -63,6 +63,13 @@ def holder_script(host: LabHost, sim_dir: Path) -> str:
         f"mount --bind {q(d)}/ctl {naming.SIM_HOST}",
         f"hostname {q(host.name)}",
     ]
+    if host.options.distro and (host.dir / "upper" / "usrlibsystemd").is_dir() and Path("/usr/lib/systemd").is_dir():
+        # Fedora's zram-generator defaults live in /usr/lib/systemd: an overlay of its own for that folder.
+        lines.append(f"mount -t overlay kwl-usrlibsystemd -o lowerdir=/usr/lib/systemd,upperdir={q(d)}/upper/usrlibsystemd,"
+                     f"workdir={q(d)}/work/usrlibsystemd /usr/lib/systemd")
+    if (host.dir / "upper" / "usrbin").is_dir():  # a dnf distribution: the machine's apt/dpkg hidden
+        lines.append(f"mount -t overlay kwl-usrbin -o lowerdir=/usr/bin,upperdir={q(d)}/upper/usrbin,"
+                     f"workdir={q(d)}/work/usrbin /usr/bin")
     if host.options.swap_on:
         lines += [f"mount --bind {naming.SIM_HOST}/swaps /proc/swaps", f"mount --bind {naming.SIM_HOST}/meminfo /proc/meminfo"]
     # Last: after this the lab folder (under the real /tmp) is out of sight.

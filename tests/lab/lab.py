@@ -152,12 +152,14 @@ def _start_host(lab: Lab, index: int, public_key: str, ids: tuple[int, int]) -> 
     shutil.copyfile(hostfs.upper(host.dir, hostfs.HOST_KEY), host.dir / "hostkey.orig")
     if options.host_key_changed:
         hostfs.make_host_key(host.dir)  # sshd starts with a key the client has never seen
-    hostfs.write_cri_socket(host.dir)
+    if not options.distro:  # a distribution host has no container runtime until one is installed and started
+        hostfs.write_cri_socket(host.dir)
+    hostfs.write_distro(host.dir, options.distro, options.fstab_swap)
     hostfs.write_sim_mountpoint(host.dir)
     faults.write_control(host, k8s_installed=options.k8s_installed)
     if options.firewalld_running:
         faults.set_fault(host, "firewalld_running")
-    for kind in ("cut_during", "hang"):
+    for kind in faults.TEXT_FAULTS:
         if getattr(options, kind):
             faults.set_fault(host, kind, getattr(options, kind))
     start_holder(host, lab.sim_dir)
@@ -192,6 +194,7 @@ def start_lab(n_hosts: int = 3, scenario: Scenario | None = None, persistent: bo
     lab = Lab(lab_id, subnet, scenario, naming.lab_root() / naming.lab_name(lab_id))
     try:
         hostfs.copy_simulators(lab.dir)
+        hostfs.write_settings(lab.sim_dir, scenario.durations, scenario.time_scale)
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"kwizard-lab-{lab_id}",
                         "-f", str(lab.client_key)], check=True)
         public_key = lab.client_key.with_name("client_key.pub").read_text()

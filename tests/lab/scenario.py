@@ -29,6 +29,13 @@ class HostOptions:
     cut_during: str | None = None  # drop the SSH connection while a command containing this runs
     hang: str | None = None  # a command containing this never finishes
     k8s_installed: bool = True  # False: no kubeadm/kubectl/kubelet on PATH until apt-get/dnf install
+    cut_after: str | None = None  # a command containing this runs to the end, then the connection drops before its exit status
+    reboot_after: str | None = None  # a command containing this finishes, then the host reboots (connection drops)
+    # A distribution (sim/distros.py: debian-12, ubuntu-24.04, rocky-9, fedora-41): /etc/os-release, its
+    # package manager and repositories, SELinux, firewalld, swap as that system has them. None: the lab's
+    # default host (the machine's own /etc, both apt-get and dnf, lenient package managers).
+    distro: str | None = None
+    fstab_swap: bool = False  # /etc/fstab lists the swap, so it comes back after a reboot unless commented out
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,10 @@ class Scenario:
     default: HostOptions = HostOptions()
     hosts: dict[int, HostOptions] = field(default_factory=dict)
     control_planes: int = 1  # the first N hosts are control planes in the profile
+    # Opt-in realistic durations (sim/common.py DURATIONS, table in README.md); None: the environment's
+    # KWIZARD_LAB_DURATIONS=realistic / KWIZARD_LAB_TIME_SCALE decide, else off.
+    durations: str | None = None
+    time_scale: float | None = None
 
     def for_host(self, index: int) -> HostOptions:
         return self.hosts.get(index, self.default)
@@ -65,7 +76,25 @@ NAMED: dict[str, Scenario] = {
     "duplicate-uuid": Scenario("duplicate-uuid").with_host(0, product_uuid=_DUP_UUID).with_host(1, product_uuid=_DUP_UUID),
     "duplicate-hostname": Scenario("duplicate-hostname").with_host(1, hostname="kw-node-1").with_host(2, hostname="kw-node-1"),
     "no-packages": Scenario("no-packages", default=HostOptions(k8s_installed=False)),
+    # Faults after the work: the command completed on the host, then the connection dropped / the host rebooted.
+    "cut-after-init": Scenario("cut-after-init").with_host(0, cut_after="kubeadm init"),
+    "reboot-after-init": Scenario("reboot-after-init").with_host(0, reboot_after="kubeadm init", swap_on=True,
+                                                               fstab_swap=True),
+    "realistic": Scenario("realistic", durations="realistic", time_scale=0.01),
 }
+
+
+def _distro(name: str, **extra) -> Scenario:
+    """A fresh install of that distribution: swap on, no Kubernetes packages, no container runtime."""
+    return Scenario(name, default=HostOptions(distro=name, k8s_installed=False, swap_on=True, **extra))
+
+
+NAMED.update({
+    "debian-12": _distro("debian-12", fstab_swap=True),
+    "ubuntu-24.04": _distro("ubuntu-24.04", fstab_swap=True),
+    "rocky-9": _distro("rocky-9", fstab_swap=True, firewalld_running=True),
+    "fedora-41": _distro("fedora-41", firewalld_running=True),  # swap on zram, not in /etc/fstab
+})
 
 
 def named(name: str) -> Scenario:

@@ -76,8 +76,13 @@ def _has(state: dict, kind: str, name: str) -> bool:
 
 
 def node_ready(state: dict, node: dict) -> bool:
+    import time
+
     net = network(state)
-    return bool(node.get("kubelet")) and net is not None and net["problem"] is None
+    if not (bool(node.get("kubelet")) and net is not None and net["problem"] is None):
+        return False
+    # realistic durations (opt-in): the plugin's pods need a while before the node reports Ready
+    return time.time() - net["applied"] >= common.duration("cni-ready")
 
 
 def node_status(state: dict, node: dict) -> str:

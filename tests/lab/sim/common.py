@@ -167,6 +167,36 @@ def apply_command_faults(command: str) -> None:
     if cut and cut in command:
         sys.stdout.flush()
         cut_connection()
+    # Faults after the work: the simulator finishes (whatever its exit status), then the connection
+    # drops / the host reboots. lab-session does the same for commands that are not simulators.
+    import atexit
+
+    after = fault("cut_after")
+    if after and after in command:
+        atexit.register(_cut_after)
+    reboot = fault("reboot_after")
+    if reboot and reboot in command:
+        atexit.register(request_reboot)
+
+
+REBOOT_FIFO = "/run/kwizard-lab-reboot.fifo"  # read by sim/lab-init (root), which performs the reboot
+
+
+def _cut_after() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    time.sleep(0.2)  # let the output reach the client; the exit status never does
+    cut_connection()
+
+
+def request_reboot() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        with open(REBOOT_FIFO, "w") as fifo:
+            fifo.write("reboot\n")
+    except OSError:
+        pass
 
 
 def _parent(pid: int) -> tuple[int, str]:
@@ -232,7 +262,8 @@ def load_yaml_documents(text: str) -> list[dict]:
     import yaml  # python3-yaml: the one non-stdlib module the simulators use
 
     documents = []
-    for doc in yaml.safe_load_all(text):
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the Calico CRDs are ~750 KB
+    for doc in yaml.load_all(text, Loader=loader):
         if isinstance(doc, dict) and doc.get("kind") == "List":
             documents.extend(item for item in doc.get("items") or [] if isinstance(item, dict))
         elif isinstance(doc, dict):

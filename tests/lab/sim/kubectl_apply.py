@@ -1,7 +1,14 @@
 # kwizard lab simulator support -- NOT the real kubectl.
 # `kubectl apply -f` / `create -f`: reads manifests (files, stdin, or a manifest
 # URL answered with the lab's generated manifests), records each object in the lab state,
-# and notes the network plugin and CIDR a manifest carries.
+# and notes the network plugin and CIDR a manifest carries. Strict where kwizard depends on it:
+#  - client-side apply stores the object in the kubectl.kubernetes.io/last-applied-configuration
+#    annotation, and the API server refuses annotations over 262,144 bytes in total
+#    (apimachinery pkg/api/validation/objectmeta.go, TotalAnnotationSizeLimitB): Calico's
+#    installations.operator.tigera.io CRD cannot be applied client-side;
+#  - `create` of an object that exists fails with AlreadyExists;
+#  - `apply --server-side` (field manager "kubectl") keeps no annotation; a field another manager set
+#    to another value is a conflict unless --force-conflicts (server-side-apply conflicts).
 from __future__ import annotations
 
 import sys
@@ -44,7 +51,50 @@ def read_source(source: str) -> str:
         common.fail(f'error: the path "{source}" does not exist')
 
 
-def apply(sources: list[str], create: bool) -> int:
+ANNOTATION_LIMIT = 262144  # apimachinery validation: TotalAnnotationSizeLimitB = 256 KiB
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+CONFLICT_HELP = """Please review the fields above--they currently have other managers. Here
+are the ways you can resolve this warning:
+* If you intend to manage all of these fields, please re-run the apply
+  command with the `--force-conflicts` flag.
+* If you do not intend to manage all of the fields, please edit your
+  manifest to remove references to the fields that should keep their
+  current managers.
+* You may co-own fields by updating your manifest to match the existing
+  value; in this case, you'll become the manager if the other manager(s)
+  stop managing the field (remove it from their configuration).
+See https://kubernetes.io/docs/reference/using-api/server-side-apply/#conflicts"""
+
+
+def annotation_size(doc: dict) -> int:
+    """The annotations' total size after client-side apply adds last-applied-configuration (keys + values)."""
+    import json
+
+    meta = dict(doc.get("metadata") or {})
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k != LAST_APPLIED}
+    applied = json.dumps(doc, separators=(",", ":"))
+    return sum(len(k) + len(str(v)) for k, v in annotations.items()) + len(LAST_APPLIED) + len(applied)
+
+
+def field_hashes(doc: dict) -> dict:
+    """Hash per field path two levels down (.spec.versions, .data.net-conf.json): what SSA conflicts name."""
+    out = {}
+    for key, value in doc.items():
+        if key in ("apiVersion", "kind", "status"):
+            continue
+        if isinstance(value, dict) and value:
+            for sub, inner in value.items():
+                if key == "metadata" and sub not in ("labels", "annotations"):
+                    continue
+                out[f".{key}.{sub}"] = hash_of(inner)
+        else:
+            out[f".{key}"] = hash_of(value)
+    return out
+
+
+def apply(sources: list[str], create: bool, server_side: bool = False, force_conflicts: bool = False,
+          dry_run: str | None = None) -> int:
+    mode = "create" if create else "server-side" if server_side else "client-side"
     failed = False
     with common.locked_state() as state:
         objects = state.setdefault("objects", {})
@@ -53,7 +103,7 @@ def apply(sources: list[str], create: bool) -> int:
             shown_source = source if source != "-" else "STDIN"
             carried = False
             for doc in docs:
-                ok = _apply_one(state, objects, doc, shown_source, create)
+                ok = _apply_one(state, objects, doc, shown_source, mode, force_conflicts, dry_run)
                 failed |= not ok
                 found = cluster.cni_of(doc) if ok else None
                 if found:  # only what the API server accepted decides the network
@@ -73,7 +123,9 @@ def _known_groups(objects: dict) -> set[str]:
     return BUILTIN_GROUPS | groups
 
 
-def _apply_one(state: dict, objects: dict, doc: dict, source: str, create: bool) -> bool:
+def _apply_one(state: dict, objects: dict, doc: dict, source: str, mode: str, force_conflicts: bool = False,
+               dry_run: str | None = None) -> bool:
+    create = mode == "create"
     api, kind = doc.get("apiVersion", ""), doc.get("kind", "")
     group = api.rpartition("/")[0] if "/" in api else ""
     meta = doc.get("metadata") or {}
@@ -95,13 +147,48 @@ def _apply_one(state: dict, objects: dict, doc: dict, source: str, create: bool)
         sys.stderr.write(f'Error from server (AlreadyExists): error when creating "{source}": {plural} "{name}" '
                          "already exists\n")
         return False
-    verb = "created"
-    if key in objects:
-        verb = "unchanged" if objects[key].get("doc_hash") == hash_of(doc) else "configured"
+    existing = objects.get(key)
+    if mode == "client-side":
+        if existing and existing.get("manager") == "kubectl-create":
+            plural = _plural(kind) + (f".{group}" if group else "")
+            sys.stderr.write(f"Warning: resource {plural}/{name} is missing the {LAST_APPLIED} annotation which is "
+                             "required by kubectl apply. kubectl apply should only be used on resources created "
+                             "declaratively by either kubectl create --save-config or kubectl apply. The missing "
+                             "annotation will be patched automatically.\n")
+        if annotation_size(doc) > ANNOTATION_LIMIT:
+            sys.stderr.write(f'The {kind} "{name}" is invalid: metadata.annotations: Too long: must have at most '
+                             f"{ANNOTATION_LIMIT} bytes\n")
+            return False
+    fields = field_hashes(doc)
+    manager = {"create": "kubectl-create", "client-side": "kubectl-client-side-apply", "server-side": "kubectl"}[mode]
+    if mode == "server-side" and existing and existing.get("manager", manager) != manager and not force_conflicts:
+        previous = existing.get("fields") or {}
+        clashes = [path for path, value in fields.items() if path in previous and previous[path] != value]
+        if clashes:
+            api_version = doc.get("apiVersion", "")
+            if len(clashes) == 1:
+                head = (f'error: Apply failed with 1 conflict: conflict with "{existing["manager"]}" using '
+                        f"{api_version}: {clashes[0]}")
+            else:
+                head = (f"error: Apply failed with {len(clashes)} conflicts: conflicts with "
+                        f'"{existing["manager"]}" using {api_version}:\n' + "\n".join(f"- {c}" for c in clashes))
+            sys.stderr.write(head + "\n" + CONFLICT_HELP + "\n")
+            return False
+    if mode == "server-side":
+        verb = "serverside-applied"
+    elif existing:
+        verb = "unchanged" if existing.get("doc_hash") == hash_of(doc) else "configured"
+    else:
+        verb = "created"
+    if dry_run:
+        print(f"{resource}/{name} {verb} ({'server ' if dry_run == 'server' else ''}dry run)")
+        return True
     record = {"kind": kind, "name": name, "namespace": namespace, "group": group, "doc_hash": hash_of(doc),
-              "labels": meta.get("labels") or {}}
+              "labels": meta.get("labels") or {}, "manager": manager, "fields": fields}
     if kind == "CustomResourceDefinition":
         record["crd_group"] = (doc.get("spec") or {}).get("group")
+    if kind == "Secret":
+        record["data_keys"] = sorted((doc.get("data") or {}) | (doc.get("stringData") or {}))
     objects[key] = record
     print(f"{resource}/{name} {verb}")
     return True
