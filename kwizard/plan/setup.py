@@ -9,6 +9,7 @@ decide at run time.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 
 from kwizard.cni import catalogue as cni
@@ -22,10 +23,14 @@ from kwizard.kube.kubeconfig import write_kubeconfig
 from kwizard.profile.model import Host, Profile
 from kwizard.kube.nodes import node_list
 from kwizard.kube.ports import CONTROL_PLANE_PORTS, WORKER_PORTS
+from kwizard.facts.model import read_tool_version
+from kwizard.facts.script import split_sections
+from kwizard.kube.cri import socket_url
 from kwizard.kube.versions import KubeVersion
-from kwizard.plan.steps import LocalWork, same_script, Plan, Step
+from kwizard.plan.steps import LocalWork, same_script, Plan, Step, StepFailed
 from kwizard.plan.context import RemoteScript, RunContext, Upload
 from kwizard.plan.decide import facts_of, init_config, join_command_text, resolve_cri_socket
+from kwizard.kube.config import kubeadm_config_api
 
 CONFIG_PATH = f"{scripts.KWIZARD_DIR}/kubeadm-config.yaml"
 MANIFEST_DIR = f"{scripts.KWIZARD_DIR}/cni"
@@ -41,7 +46,8 @@ def build_setup_plan(profile: Profile, preflight: LocalWork | None = None) -> Pl
         _hosts_file_step(profile, everyone) if profile.cluster.manage_etc_hosts else None,
         _kernel_step(everyone),
         _swap_step(everyone) if profile.cluster.disable_swap else None,
-        _firewall_step(profile, everyone) if profile.cluster.open_firewall_ports else None,
+        _firewall_step(profile, everyone) if profile.cluster.open_firewall_ports or _disable_firewalld(profile) else None,
+        _networkmanager_step(everyone) if profile.cluster.cni.value == "calico" else None,
         _packages_step(profile, everyone) if profile.cluster.install_packages else None,
         _images_step(profile, cp),
         _init_step(profile, cp),
@@ -118,7 +124,22 @@ def firewall_ports(profile: Profile, host: Host) -> list[str]:
     return list(dict.fromkeys(ports))
 
 
+def _disable_firewalld(profile: Profile) -> bool:
+    """Calico asks for firewalld off; kwizard does it only when the profile consents."""
+    return profile.cluster.cni.value == "calico" and profile.cluster.cni_options.disable_firewalld
+
+
 def _firewall_step(profile: Profile, hosts: tuple[str, ...]) -> Step:
+    if _disable_firewalld(profile):
+        return Step(
+            id="firewall",
+            title="Disable firewalld, as Calico requires (cni_options.disable_firewalld)",
+            hosts=hosts,
+            script=same_script(scripts.firewall_disable()),
+            probe=same_script(scripts.firewall_disable_probe()),
+            describe="systemctl disable --now firewalld where it runs: Calico's system requirements say it should be disabled",
+            timeout=120,
+        )
     by_name = {h.name: h for h in profile.hosts}
 
     def script(ctx: RunContext, host: str) -> RemoteScript:
@@ -138,20 +159,90 @@ def _firewall_step(profile: Profile, hosts: tuple[str, ...]) -> Step:
     )
 
 
+def _networkmanager_step(hosts: tuple[str, ...]) -> Step:
+    return Step(
+        id="networkmanager",
+        title="Keep NetworkManager off Calico's interfaces",
+        hosts=hosts,
+        script=same_script(scripts.networkmanager_unmanaged()),
+        probe=same_script(scripts.networkmanager_unmanaged_probe()),
+        describe=f"only where NetworkManager is installed: {scripts.NETWORKMANAGER_CALICO_CONF} with unmanaged-devices "
+        "for cali*, tunl*, vxlan.calico, vxlan-v6.calico, wireguard.cali, wg-v6.cali (Calico's requirements)",
+        timeout=60,
+    )
+
+
 def _minor(profile: Profile) -> str:
     return KubeVersion.parse(profile.cluster.kubernetes_version).minor_text
 
 
+def _patch(profile: Profile) -> str | None:
+    """"1.33.2" when the profile names a patch release (the packages are pinned to it), else None."""
+    wanted = KubeVersion.parse(profile.cluster.kubernetes_version)
+    return str(wanted) if wanted.has_patch else None
+
+
 def _packages_step(profile: Profile, hosts: tuple[str, ...]) -> Step:
+    minor, patch = _minor(profile), _patch(profile)
+
+    def family_of(ctx: RunContext, host: str) -> tuple[str | None, str]:
+        facts = facts_of(ctx, host)
+        if facts is None:
+            return None, ""  # a dry run that reached no host: the script picks the family on the host
+        if facts.package_family is None:
+            raise StepFailed(f"{host} has no package manager kwizard drives (found: {facts.package_manager or 'none'}); "
+                             "install containerd and kubeadm/kubelet/kubectl yourself, or use apt-get or dnf hosts")
+        return facts.package_family, facts.os_id
+
+    def script(ctx: RunContext, host: str) -> RemoteScript:
+        family, os_id = family_of(ctx, host)
+        return RemoteScript(scripts.packages(minor, patch, family, os_id))
+
+    def probe(ctx: RunContext, host: str) -> RemoteScript:
+        return RemoteScript(scripts.packages_probe(minor, patch, family_of(ctx, host)[0]))
+
     return Step(
         id="packages",
-        title=f"Install containerd and kubeadm/kubelet/kubectl {_minor(profile)}",
+        title=f"Install containerd and kubeadm/kubelet/kubectl {patch or minor}",
         hosts=hosts,
-        script=same_script(scripts.packages(_minor(profile))),
-        probe=same_script(scripts.packages_probe(_minor(profile))),
-        describe="from pkgs.k8s.io (apt or dnf), versions held; containerd with SystemdCgroup = true",
+        script=script,
+        probe=probe,
+        after=refresh_installed_versions(hosts),
+        describe=(f"per distribution family (apt: Debian/Ubuntu; dnf: Rocky/RHEL/Alma with Docker's containerd.io, "
+                  f"Fedora), pkgs.k8s.io v{minor}" + (f" pinned to {patch}" if patch else ", newest patch")
+                  + ", conntrack and kubeadm's other preflight tools, SELinux permissive on dnf hosts, "
+                  "containerd with SystemdCgroup = true; then the installed versions are read back"),
         timeout=1800,
     )
+
+
+def refresh_installed_versions(hosts: tuple[str, ...]) -> LocalWork:
+    """After the packages step: the facts' kubeadm/kubelet/kubectl versions and CRI sockets as installed.
+
+    The facts were gathered before the packages existed; the init config's kubernetesVersion
+    and config API come from the installed kubeadm (kubernetes_version_for), so read it again.
+    """
+
+    async def refresh(ctx: RunContext) -> None:
+        for host in hosts:
+            facts = facts_of(ctx, host)
+            if facts is None:
+                continue
+            session = await ctx.session(host)
+            status, out, _ = await session.capture(RemoteScript(scripts.installed_versions()), timeout=60)
+            sections = split_sections(out)
+            updated = dataclasses.replace(
+                facts,
+                kubeadm_version=read_tool_version(sections.get("kubeadm", "")) or facts.kubeadm_version,
+                kubelet_version=read_tool_version(sections.get("kubelet", "")) or facts.kubelet_version,
+                kubectl_version=read_tool_version(sections.get("kubectl", "")) or facts.kubectl_version,
+                cri_sockets=tuple(socket_url(s) for s in sections.get("cri_sockets", "").split()) or facts.cri_sockets,
+            )
+            ctx.facts[host] = updated
+            if updated.kubeadm_version != facts.kubeadm_version:
+                ctx.note(host, f"installed kubeadm {updated.kubeadm_version}, kubelet {updated.kubelet_version}")
+
+    return refresh
 
 
 def _config_upload(profile: Profile, ctx: RunContext, host: str) -> Upload:
@@ -248,8 +339,9 @@ def _cni_apply_step(profile: Profile, cp: tuple[str, ...]) -> Step:
         title=f"Apply {plugin.name}",
         hosts=cp,
         script=apply_script(profile, MANIFEST_DIR, _patched_path(profile)),
-        probe=same_script(applied_probe(profile)),
-        describe=" then ".join(f"kubectl {m.verb} {m.filename}" for m in plugin.manifests),
+        probe=same_script(applied_probe(profile, MANIFEST_DIR, _patched_path(profile))),
+        describe=" then ".join(f"kubectl {m.verb} {m.filename}" for m in plugin.manifests)
+        + "; done when every object of every file exists",
         timeout=300,
     )
 
@@ -302,12 +394,13 @@ def _join_command_step(profile: Profile, cp: tuple[str, ...]) -> Step:
 
 def _join_step(profile: Profile, workers: tuple[str, ...]) -> Step:
     def script(ctx: RunContext, host: str) -> RemoteScript:
-        command = f"systemctl enable kubelet\n{join_command_text(ctx)}"
-        cri = resolve_cri_socket(profile, facts_of(ctx, host))
-        extra = f" --node-name {scripts.q(host)}"
-        if not cri.startswith("<"):
-            extra += f" --cri-socket {scripts.q(cri)}"
-        return RemoteScript(f"{command}{extra}\n")
+        facts = facts_of(ctx, host)
+        cri = resolve_cri_socket(profile, facts)
+        version = (facts.kubeadm_version if facts is not None else None) or f"v{profile.cluster.kubernetes_version}"
+        return RemoteScript(scripts.kubeadm_join(
+            join_command_text(ctx), node_name=host, cri_socket=None if cri.startswith("<") else cri,
+            config_api=kubeadm_config_api(version),
+        ))
 
     return Step(
         id="join",

@@ -55,18 +55,50 @@ def _validate_flags(endpoint: str | None, token: str, hashes: list[str], unsafe:
             common.fail(f'invalid hash "{value}", expected a 32 byte SHA-256 hash, found {found} bytes')
 
 
+# Flags that may go with --config (cmd/kubeadm/app/apis/kubeadm/validation/validation.go,
+# ValidateMixedArguments: --config excludes the flags its file sets; these few are allowed beside it).
+CONFIG_COMPANIONS = {"config", "ignore-preflight-errors", "dry-run", "skip-phases", "v", "allow-experimental-api"}
+
+
+def _from_config(path: str, positional: list[str], flags: dict) -> tuple[str | None, str, list[str], bool, str | None, str | None]:
+    mixed = sorted(f for f in flags if f not in CONFIG_COMPANIONS) + (["<endpoint>"] if positional else [])
+    if mixed:
+        common.fail(f"can not mix '--config' with arguments {mixed}\n{STACK_HINT}")
+    try:
+        text = Path(path).read_text()
+    except OSError as error:
+        common.fail(f'unable to read config from "{path}" : open {path}: {error.strerror.lower()}\n{STACK_HINT}')
+    documents = common.load_yaml_documents(text)
+    join_doc = next((d for d in documents if d.get("kind") == "JoinConfiguration"), None)
+    if join_doc is None:
+        common.fail(f"no JoinConfiguration kind was found in the YAML file\n{STACK_HINT}")
+    try:
+        kubeadm_config.check_api_version(join_doc.get("apiVersion", ""))
+    except kubeadm_config.ConfigError as error:
+        common.fail(f"{error}\n{STACK_HINT}")
+    token_doc = (join_doc.get("discovery") or {}).get("bootstrapToken") or {}
+    registration = join_doc.get("nodeRegistration") or {}
+    return (token_doc.get("apiServerEndpoint"), str(token_doc.get("token") or ""), list(token_doc.get("caCertHashes") or []),
+            bool(token_doc.get("unsafeSkipCAVerification")), registration.get("criSocket"), registration.get("name"))
+
+
 def join(argv: list[str]) -> int:
     positional, flags = common.parse_args(
         argv, {"control-plane", "discovery-token-unsafe-skip-ca-verification", "dry-run"},
         repeatable={"discovery-token-ca-cert-hash"})
-    endpoint = positional[0] if positional else None
-    token = flags.get("token") or flags.get("discovery-token") or ""
-    hashes = flags.get("discovery-token-ca-cert-hash", [])
-    _validate_flags(endpoint, token, hashes, "discovery-token-unsafe-skip-ca-verification" in flags)
-    cri = flags.get("cri-socket") or "unix:///var/run/containerd/containerd.sock"
+    if "config" in flags:
+        endpoint, token, hashes, unsafe, cri, explicit_name = _from_config(flags["config"], positional, flags)
+    else:
+        endpoint = positional[0] if positional else None
+        token = flags.get("token") or flags.get("discovery-token") or ""
+        hashes = flags.get("discovery-token-ca-cert-hash", [])
+        unsafe = "discovery-token-unsafe-skip-ca-verification" in flags
+        cri, explicit_name = flags.get("cri-socket"), flags.get("node-name")
+    _validate_flags(endpoint, token, hashes, unsafe)
+    cri = cri or "unix:///var/run/containerd/containerd.sock"
     ignored = {n.strip().lower() for n in flags.get("ignore-preflight-errors", "").split(",") if n.strip()}
     try:
-        node_name = kubeadm_config._node_name(flags.get("node-name"), socket.gethostname())
+        node_name = kubeadm_config._node_name(explicit_name, socket.gethostname())
     except kubeadm_config.ConfigError as error:
         common.fail(f"{error}\n{STACK_HINT}")
     if not preflight.report("join", cri, ignored, node_name=node_name, control_plane_join="control-plane" in flags):
