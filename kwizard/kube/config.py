@@ -104,34 +104,3 @@ def parse_init_config(text: str) -> dict[str, dict[str, Any]]:
             raise ValueError(f"the kubeadm config has two {kind} documents")
         documents[kind] = document
     return documents
-
-
-def render_join_config(
-    *,
-    endpoint: str,
-    token: str,
-    ca_cert_hashes: tuple[str, ...] | list[str],
-    node_name: str,
-    cri_socket: str | None,
-    kubeadm_version: str,
-) -> str:
-    """The file for `kubeadm join --config`: a JoinConfiguration, so the token never sits in argv (`ps`).
-
-    Field names from kubeadm's v1beta3/v1beta4 JoinConfiguration
-    (cmd/kubeadm/app/apis/kubeadm/v1beta4/types.go: Discovery.BootstrapToken
-    APIServerEndpoint/Token/CACertHashes, NodeRegistrationOptions Name/CRISocket).
-    """
-    api = kubeadm_config_api(kubeadm_version)
-    registration: dict[str, Any] = {"name": node_name}
-    if cri_socket:
-        registration["criSocket"] = cri_socket
-    join = {
-        "apiVersion": api,
-        "kind": "JoinConfiguration",
-        "discovery": {
-            "bootstrapToken": {"apiServerEndpoint": endpoint, "token": token, "caCertHashes": list(ca_cert_hashes)},
-        },
-        "nodeRegistration": registration,
-    }
-    return yaml.safe_dump(join, sort_keys=False)
-
