@@ -186,8 +186,11 @@ class SSHSession:
         reason = f": {error}" if error else ""
         return ConnectionLost(
             self.host,
-            f"the connection was lost while a command ran{reason}; the command was stopped on the host",
-            "check the network and the host, then retry (finished steps are skipped)",
+            # The wrapper stops a command whose connection dies, but it may as well have finished
+            # just before: kwizard cannot know which, so it says so and lets the probes decide.
+            f"the connection was lost before the command reported how it ended{reason}; "
+            "it may have finished on the host, or been stopped there",
+            "check the network and the host, then resume: each step first checks whether it is already done there",
         )
 
 
