@@ -54,7 +54,10 @@ def test_plan_text_uses_todays_commands_not_the_seeds():
     assert "node-role.kubernetes.io/master" not in text
     assert "--delete-local-data" not in text
     assert "kube-flannel.yml" in text and "v0.28.9" in text
-    assert "<join command> --node-name w-1" in text
+    # workers join from a JoinConfiguration file (the token stays out of argv), named after the profile's host
+    assert "set -- <join command>" in text and 'kubeadm join --config "$folder/join.yaml"' in text
+    assert "printf '  name: %s\\n' w-1" in text
+    assert "--node-name" not in text
 
 
 def test_untaint_uses_the_control_plane_taint():
@@ -114,7 +117,9 @@ def test_weave_password_is_referenced_never_shown_in_the_plan(monkeypatch):
 
 def test_reset_drains_workers_before_resetting_them_then_the_control_plane():
     plan = build_reset_plan(_profile(), ResetOptions(remove_cni_config=True))
-    assert _ids(plan) == ["connect", "drain", "reset-workers", "reset-control-plane", "leftovers"]
+    # the clean-ups asked for are a step of their own, without a probe: a host reset earlier still gets them
+    assert _ids(plan) == ["connect", "drain", "reset-workers", "reset-control-plane", "cleanup", "leftovers"]
+    assert plan.step("cleanup").probe is None
     text = format_plan(plan, "demo")
     assert "drain 'w-1' --delete-emptydir-data --force --ignore-daemonsets" in text.replace("drain w-1", "drain 'w-1'")
     assert "kubeadm reset -f" in text

@@ -50,14 +50,34 @@ def choose_advertise_address(control_plane: HostNetwork) -> AdvertiseChoice:
     if not is_tunnel_interface(chosen.interface):
         return AdvertiseChoice(chosen.address, chosen.interface, others, (), chosen.address)
     real = [c for c in others if not is_tunnel_interface(c.interface)]
-    offered = ", ".join(f"{c.address} ({c.interface})" for c in real)
-    msg = (
-        f"the default route on host {control_plane.host} goes through {chosen.interface}, which looks like a "
-        f"VPN/tunnel; kubeadm would advertise {chosen.address}, and the cluster breaks when the VPN goes down"
-    )
-    fix = f"set the advertise address to {offered}" if real else "connect the host to the nodes' network without the VPN"
-    finding = Finding(Level.WARNING, "advertise.default_route_via_tunnel", msg, fix, control_plane.host, chosen.interface)
-    recommended = real[0].address if real else chosen.address
+    if real:
+        picked = real[0]
+        msg = (
+            f"the default route on host {control_plane.host} goes through {chosen.interface}, which looks like a "
+            f"VPN/tunnel: kubeadm left to itself would advertise {chosen.address} ({chosen.interface}), which the other "
+            f"nodes may not reach; kwizard will advertise {picked.address} ({picked.interface}) instead, the host's "
+            "first address on a real interface"
+        )
+        others_text = ", ".join(f"{c.address} ({c.interface})" for c in real[1:])
+        fix = (
+            f"to advertise another address set cluster.advertise_address"
+            + (f" (also here: {others_text})" if others_text else "")
+            + f"; and set cluster.cni_options.interface: {picked.interface} so the network plugin does not pick "
+            f"{chosen.interface} either (Flannel and Calico follow the default route)"
+        )
+        level, recommended = Level.WARNING, picked.address
+    else:
+        msg = (
+            f"the default route on host {control_plane.host} goes through {chosen.interface}, which looks like a "
+            f"VPN/tunnel, and the host has no other address: kwizard will advertise {chosen.address} "
+            f"({chosen.interface}), and the cluster breaks when the VPN goes down"
+        )
+        fix = (
+            "connect the host to the nodes' network without the VPN, then set cluster.advertise_address to that "
+            "address (or leave it auto) and cluster.cni_options.interface to that interface"
+        )
+        level, recommended = Level.WARNING, chosen.address
+    finding = Finding(level, "advertise.default_route_via_tunnel", msg, fix, control_plane.host, chosen.interface)
     return AdvertiseChoice(chosen.address, chosen.interface, others, (finding,), recommended)
 
 

@@ -13,7 +13,8 @@ from kwizard.facts.model import HostFacts
 from kwizard.checks.findings import Finding, Level
 from kwizard.profile.model import Profile
 from kwizard.checks.cidr import check_pod_cidr, check_service_cidr
-from kwizard.checks.advertise import choose_advertise_address
+from kwizard.checks.advertise import AddressCandidate, choose_advertise_address
+from kwizard.facts.hostnet import is_tunnel_interface
 
 _IDENTITIES: tuple[tuple[str, str, Callable[[HostFacts], Iterable[str]], str], ...] = (
     ("hostname", "hostname", lambda f: [f.hostname] if f.hostname else [],
@@ -79,18 +80,51 @@ def network_findings(profile: Profile, facts: Mapping[str, HostFacts]) -> list[F
     findings += check_service_cidr(cluster.service_cidr, networks)
     control_plane = facts.get(profile.control_plane.name)
     if control_plane is not None:
-        findings += _advertise_findings(profile, control_plane)
+        findings += _advertise_findings(profile, control_plane, facts)
     return findings
 
 
-def _advertise_findings(profile: Profile, control_plane: HostFacts) -> list[Finding]:
+def _advertise_findings(profile: Profile, control_plane: HostFacts,
+                        facts: Mapping[str, HostFacts] | None = None) -> list[Finding]:
     wanted = profile.cluster.advertise_address
     if wanted == "auto":
         return list(choose_advertise_address(control_plane.network).findings)
     held = {str(a.address.ip) for a in control_plane.network.addresses}
-    if wanted in held:
+    if wanted not in held:
+        return [Finding(Level.ERROR, "advertise.not_on_host",
+                        f"advertise address {wanted} is not an address of {control_plane.host} ({', '.join(sorted(held))})",
+                        "set cluster.advertise_address to one of the host's addresses, or to auto",
+                        control_plane.host)]
+    others = {name: f for name, f in (facts or {}).items() if name != control_plane.host}
+    return _hand_set_tunnel_address(control_plane, wanted, others)
+
+
+def _hand_set_tunnel_address(control_plane: HostFacts, wanted: str, others: Mapping[str, HostFacts]) -> list[Finding]:
+    """A hand-set address on a VPN/tunnel interface: every worker must reach it, and usually cannot.
+
+    An error unless every other host has an address in the tunnel's network (a mesh VPN the cluster is
+    meant to run over): then a warning.
+    """
+    holder = next(a for a in control_plane.network.addresses if str(a.address.ip) == wanted)
+    if not is_tunnel_interface(holder.ifname):
         return []
-    return [Finding(Level.ERROR, "advertise.not_on_host",
-                    f"advertise address {wanted} is not an address of {control_plane.host} ({', '.join(sorted(held))})",
-                    "set cluster.advertise_address to one of the host's addresses, or to auto",
-                    control_plane.host)]
+    choice = choose_advertise_address(control_plane.network)
+    real = [c for c in (*choice.candidates, AddressCandidate(choice.address or "", choice.interface or ""))
+            if c.address and not is_tunnel_interface(c.interface)]
+    offered = ", ".join(f"{c.address} ({c.interface})" for c in dict.fromkeys(real))
+    network = holder.address.network
+    on_tunnel = [name for name, f in others.items() if any(a.address.ip in network for a in f.network.addresses)]
+    message = (
+        f"cluster.advertise_address {wanted} is on {holder.ifname}, which looks like a VPN/tunnel interface: kubeadm "
+        f"will advertise it, so every worker must reach {wanted}:6443 through that tunnel; where it cannot, "
+        f"the join fails with `dial tcp {wanted}:6443: i/o timeout`"
+    )
+    fix = ((f"set cluster.advertise_address to an address on the nodes' network ({offered}), or to auto"
+            if offered else "set cluster.advertise_address to an address on the nodes' network")
+           + "; if the cluster is meant to run over this tunnel, set cluster.cni_options.interface to "
+           f"{holder.ifname} too")
+    if others and len(on_tunnel) == len(others):
+        return [Finding(Level.WARNING, "advertise.tunnel_address",
+                        message + f" (every other host has an address in {network}, so it may be meant)",
+                        fix, control_plane.host, holder.ifname)]
+    return [Finding(Level.ERROR, "advertise.tunnel_address", message, fix, control_plane.host, holder.ifname)]

@@ -28,6 +28,7 @@ WORKER_LOW_MEMORY_MB = 1024
 
 # Which package brings a missing binary (Debian name / RHEL name where they differ).
 _PACKAGES = {
+    "conntrack": "conntrack (conntrack-tools on RHEL/Fedora)",
     "ip": "iproute2 (iproute on RHEL)",
     "tc": "iproute2 (iproute-tc on RHEL)",
     "iptables": "iptables",
@@ -54,6 +55,7 @@ def preflight(profile: Profile, facts: Mapping[str, HostFacts | HostError]) -> l
     findings += duplicate_identity_findings(answered)
     findings += resolution_findings(profile, answered)
     findings += network_findings(profile, answered)
+    findings += network_plugin_findings(profile, answered)
     return findings
 
 
@@ -70,6 +72,7 @@ def host_findings(profile: Profile, role: Role, facts: HostFacts) -> list[Findin
         _sudo,
         _swap,
         _kernel_settings,
+        _distribution,
         _binaries,
         _kubernetes_packages,
         _versions,
@@ -111,7 +114,10 @@ def _swap(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
     if not facts.swap_on:
         return []
     if profile.cluster.disable_swap:
-        return [_finding(Level.INFO, "swap.on", facts, "swap is on; the kernel step turns it off (swapoff -a, fstab)")]
+        units = f"; swap units {', '.join(facts.swap_units)} get masked" if facts.swap_units else ""
+        return [_finding(Level.INFO, "swap.on", facts,
+                         "swap is on; the swap step turns it off and keeps it off after a reboot (swapoff -a, "
+                         f"/etc/fstab, systemd .swap units, zram-generator){units}")]
     return [_finding(Level.ERROR, "swap.on", facts,
                      f"swap is on ({facts.swap_total_kb // 1024} MiB): the kubelet will not start with swap on",
                      "set cluster.disable_swap: true (kwizard turns it off and comments it out of /etc/fstab), "
@@ -134,14 +140,93 @@ def _kernel_settings(profile: Profile, role: Role, facts: HostFacts) -> list[Fin
     return findings
 
 
+# kubernetes/kubernetes cmd/kubeadm/app/preflight/checks_linux.go addExecChecks (what each binary's
+# InPathCheck says): mandatory ones fail kubeadm's preflight, the others are warnings.
+_BINARY_RULES = {
+    "conntrack": "required by kubeadm's preflight below Kubernetes 1.32 (not checked from 1.32)",
+    "ip": "required by kubeadm's preflight (every version)",
+    "iptables": "required by kubeadm's preflight (every version)",
+    "mount": "required by kubeadm's preflight (every version)",
+    "nsenter": "required by kubeadm's preflight (every version)",
+    "ebtables": "a kubeadm preflight warning (every version)",
+    "ethtool": "a kubeadm preflight warning (every version)",
+    "socat": "a kubeadm preflight warning (every version); kubectl port-forward needs it",
+    "tc": "a kubeadm preflight warning (every version)",
+    "touch": "a kubeadm preflight warning (every version)",
+}
+# What the packages step installs (kwizard/plan/scripts.py PREFLIGHT_PACKAGES): missing ones are fixed by it.
+_INSTALLED_BY_PACKAGES = {"conntrack", "iptables", "ebtables", "ethtool", "socat", "tc"}
+CONNTRACK_NOT_NEEDED_FROM = (1, 32)
+
+
 def _binaries(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
     findings = []
-    for level, missing in ((Level.ERROR, facts.required_missing), (Level.WARNING, facts.wanted_missing)):
-        if missing:
-            packages = sorted({_PACKAGES.get(b, b) for b in missing})
+    wanted = _minor(profile.cluster.kubernetes_version)
+    conntrack_required = wanted is not None and wanted < CONNTRACK_NOT_NEEDED_FROM
+    required = list(facts.required_missing) + ([b for b in facts.versioned_missing] if conntrack_required else [])
+    for level, missing in ((Level.ERROR, required), (Level.WARNING, list(facts.wanted_missing))):
+        if not missing:
+            continue
+        fixed = [b for b in missing if b in _INSTALLED_BY_PACKAGES] if profile.cluster.install_packages else []
+        left = [b for b in missing if b not in fixed]
+        why = "; ".join(f"{b}: {_BINARY_RULES.get(b, 'checked by kubeadm')}" for b in missing)
+        version = f" (this cluster: {profile.cluster.kubernetes_version})"
+        if fixed:
+            findings.append(_finding(Level.INFO, "binaries.installed_by_packages", facts,
+                                     f"missing here, the packages step installs them: {', '.join(fixed)} — "
+                                     f"{why}{version}"))
+        if left:
+            packages = sorted({_PACKAGES.get(b, b) for b in left})
             findings.append(_finding(level, f"binaries.missing_{level.value}", facts,
-                                     f"kubeadm needs these programs, missing here: {', '.join(missing)}",
+                                     f"kubeadm looks for these programs, missing here: {', '.join(left)} — "
+                                     f"{why}{version}",
                                      f"install {', '.join(packages)}"))
+    return findings
+
+
+# Distributions kwizard's package step and checks are written and tested for (docs/upstream.md,
+# "Supported distributions"): ID from /etc/os-release -> the VERSION_ID majors.
+SUPPORTED_DISTRIBUTIONS = {
+    "debian": ("Debian", ("12",)),
+    "ubuntu": ("Ubuntu", ("22.04", "24.04")),
+    "rocky": ("Rocky Linux", ("9",)),
+    "rhel": ("RHEL", ("9",)),
+    "almalinux": ("AlmaLinux", ("9",)),
+    "fedora": ("Fedora", ("40", "41")),
+}
+PACKAGE_MANAGERS = {"apt-get": "apt", "dnf": "dnf"}
+
+
+def supported_distributions_text() -> str:
+    return ", ".join(f"{name} {'/'.join(versions)}" for name, versions in SUPPORTED_DISTRIBUTIONS.values())
+
+
+def _distribution(profile: Profile, role: Role, facts: HostFacts) -> list[Finding]:
+    found = f"ID={facts.os_id or '?'} VERSION_ID={facts.os_version or '?'}"
+    name, versions = SUPPORTED_DISTRIBUTIONS.get(facts.os_id, (None, ()))
+    major = facts.os_version if facts.os_id == "ubuntu" else facts.os_version.split(".")[0]
+    findings = []
+    if name is None or major not in versions:
+        what = facts.os_pretty or found
+        findings.append(_finding(Level.WARNING, "os.unsupported", facts,
+                                 f"{what} ({found} in /etc/os-release) is not a distribution kwizard supports: "
+                                 f"{supported_distributions_text()}",
+                                 "kwizard may still work; use a supported release, or check each step's commands "
+                                 "(`kwizard plan`) against docs/upstream.md"))
+    else:
+        findings.append(_finding(Level.INFO, "os.supported", facts,
+                                 f"{name} {facts.os_version} ({found}): supported "
+                                 f"(kwizard supports {supported_distributions_text()})"))
+    if facts.selinux == "Enforcing" and profile.cluster.install_packages:
+        findings.append(_finding(Level.INFO, "selinux.enforcing", facts,
+                                 "SELinux is Enforcing; the packages step sets it to permissive (setenforce 0 and "
+                                 "SELINUX=permissive in /etc/selinux/config), as install-kubeadm.md says"))
+    elif facts.selinux == "Enforcing":
+        findings.append(_finding(Level.WARNING, "selinux.enforcing", facts,
+                                 "SELinux is Enforcing; kubeadm's instructions set it to permissive "
+                                 "(pod networks need the host filesystem)",
+                                 "run `setenforce 0` and set SELINUX=permissive in /etc/selinux/config, or set "
+                                 "cluster.install_packages: true"))
     return findings
 
 
@@ -150,13 +235,19 @@ def _kubernetes_packages(profile: Profile, role: Role, facts: HostFacts) -> list
     if role is Role.CONTROL_PLANE:
         wanted["kubectl"] = facts.kubectl_version
     missing = [name for name, version in wanted.items() if version is None]
-    if not missing:
+    if profile.cluster.install_packages and facts.package_family is None:
+        # The packages step has no script for this host, installed or not: refuse before changing anything.
+        missing = missing or ["containerd", "kubeadm"]
+    elif not missing:
         return []
     if profile.cluster.install_packages:
-        if facts.package_manager is None:
+        if facts.package_family is None:
+            found = facts.package_manager or "none"
             return [_finding(Level.ERROR, "packages.no_manager", facts,
-                             f"{', '.join(missing)} must be installed but no apt-get or dnf/yum was found",
-                             "install the packages yourself from pkgs.k8s.io")]
+                             f"{', '.join(missing)} must be installed but kwizard drives only apt-get and dnf "
+                             f"(package manager found: {found}; {facts.os_pretty or facts.os_id or 'unknown system'})",
+                             "install containerd, conntrack and kubeadm/kubelet/kubectl yourself from pkgs.k8s.io, "
+                             "then set cluster.install_packages: false")]
         return [_finding(Level.INFO, "packages.missing", facts,
                          f"{', '.join(missing)} not installed yet; the packages step installs them")]
     return [_finding(Level.ERROR, "packages.missing", facts, f"{', '.join(missing)} not installed",
@@ -297,4 +388,82 @@ def _own_hostname(profile: Profile, role: Role, facts: HostFacts) -> list[Findin
             findings.append(_finding(Level.WARNING, "hostname.unresolvable", facts,
                                      f"the host cannot resolve its own name {facts.hostname} (kubeadm warns about it)",
                                      f"add `<its address> {facts.hostname}` to /etc/hosts on the host"))
+    return findings
+
+
+# --- the network plugin's inputs and the plugin already there (defects 10, 12) ---
+
+
+def network_plugin_findings(profile: Profile, answered: Mapping[str, HostFacts]) -> list[Finding]:
+    """Every plugin input checked before anything changes, and a plugin already installed."""
+    from kwizard.checks.offline import workstation_input_findings  # noqa: PLC0415 - offline imports checks.cidr only
+
+    findings = workstation_input_findings(profile, at_run_time=True)
+    findings += _cni_interface(profile, answered)
+    findings += _installed_plugin(profile, answered)
+    findings += _calico_firewalld(profile, answered)
+    return findings
+
+
+def _cni_interface(profile: Profile, answered: Mapping[str, HostFacts]) -> list[Finding]:
+    """cni_options.interface must exist on every node: Flannel's --iface and Calico's interface= name it exactly."""
+    wanted = profile.cluster.cni_options.interface
+    if not wanted or not answered:
+        return []
+    have = {name: {a.ifname for a in f.network.addresses} | {n for n, _ in f.macs} for name, f in answered.items()}
+    lacking = sorted(name for name, names in have.items() if wanted not in names)
+    if not lacking:
+        return []
+    seen = sorted({n for names in have.values() for n in names if n != "lo"})
+    where = "no host has it" if len(lacking) == len(have) else f"{', '.join(lacking)} lack{'s' if len(lacking) == 1 else ''} it"
+    return [Finding(Level.ERROR, "cni_options.interface_missing",
+                    f"cluster.cni_options.interface is {wanted}, but {where}: the network plugin would fail on "
+                    f"{'every node' if len(lacking) == len(have) else 'those nodes'}",
+                    f"set cluster.cni_options.interface to an interface every node has (seen: {', '.join(seen)}), "
+                    "or remove it")]
+
+
+def _installed_plugin(profile: Profile, answered: Mapping[str, HostFacts]) -> list[Finding]:
+    """A running cluster's network plugin cannot be swapped in place: refuse another one."""
+    from kwizard.cni import catalogue as cni  # noqa: PLC0415
+
+    wanted = profile.cluster.cni.value
+    findings = []
+    for name, facts in answered.items():
+        found = cni.installed_plugins(facts.cni_config_files, facts.cluster_workloads)
+        others = [p for p in found if p != wanted]
+        if not others:
+            continue
+        names = " and ".join(cni.get_plugin(p).name for p in others)
+        seen = ", ".join([*facts.cni_config_files, *(w for w in facts.cluster_workloads
+                                                   if cni.installed_plugins((), (w,)))][:4])
+        findings.append(_finding(Level.ERROR, "cni.installed_differs", facts,
+                                 f"{names} is already installed here ({seen}), but the profile asks for "
+                                 f"{cni.get_plugin(wanted).name}: the network plugin cannot be changed in place "
+                                 "(kwizard would install a second one beside the first)",
+                                 f"run `kwizard reset` (with --remove-cni-config) and apply again, or set "
+                                 f"cluster.cni back to {others[0]}"))
+    return findings
+
+
+def _calico_firewalld(profile: Profile, answered: Mapping[str, HostFacts]) -> list[Finding]:
+    """Calico asks for firewalld disabled; kwizard does it only with the profile's consent."""
+    if profile.cluster.cni.value != "calico":
+        return []
+    consent = profile.cluster.cni_options.disable_firewalld
+    findings = []
+    for facts in answered.values():
+        if not facts.firewalld_active:
+            continue
+        if consent:
+            findings.append(_finding(Level.INFO, "firewalld.calico", facts,
+                                     "firewalld is running; the firewall step disables it, as Calico requires "
+                                     "(cluster.cni_options.disable_firewalld)"))
+        else:
+            findings.append(_finding(Level.WARNING, "firewalld.calico", facts,
+                                     "firewalld is running, and Calico's system requirements say it should be "
+                                     "disabled (it may interfere with Calico's rules); kwizard only opens Calico's "
+                                     "ports in it",
+                                     "to let kwizard stop and disable firewalld, set "
+                                     "cluster.cni_options.disable_firewalld: true"))
     return findings

@@ -33,6 +33,7 @@ __all__ = [
     "Port",
     "UnknownPluginError",
     "get_plugin",
+    "installed_plugins",
     "manifest_pod_cidr",
     "patch_calico_manifest",
     "patch_flannel_manifest",
@@ -50,8 +51,14 @@ class Maintenance(str, Enum):
 class ManifestSource:
     """One pinned file to fetch and how it goes onto the cluster.
 
-    `verb` is "apply" or "create": Calico's CRDs are too big for the
-    last-applied annotation `kubectl apply` writes, so upstream says `create`.
+    `verb` is "apply" (client-side) or "apply --server-side". Calico's
+    `installations.operator.tigera.io` CRD is too big for the 262,144-byte
+    last-applied annotation a client-side `kubectl apply` writes; upstream says
+    `kubectl create`, which fails with AlreadyExists when a cut step is retried.
+    Server-side apply keeps no annotation and is idempotent; `--force-conflicts`
+    takes over fields an earlier `kubectl create` (another field manager) set, as
+    Calico's upgrade page does (docs.tigera.io calico/latest/operations/upgrading/
+    kubernetes-upgrade: `kubectl apply --server-side --force-conflicts -f operator-crds.yaml`).
     `patched` marks the file kwizard edits to match the pod CIDR before use.
     """
 
@@ -61,9 +68,16 @@ class ManifestSource:
     purpose: str
     patched: bool = False
 
+    @property
+    def flags(self) -> tuple[str, ...]:
+        return ("--server-side", "--force-conflicts") if self.verb == SERVER_SIDE else ()
+
     def command(self, path: str | None = None) -> list[str]:
         """The kubectl argv that applies it (`path` = local copy, else the URL)."""
-        return ["kubectl", self.verb, "-f", path or self.url]
+        return ["kubectl", "apply", *self.flags, "-f", path or self.url]
+
+
+SERVER_SIDE = "apply --server-side"
 
 
 @dataclass(frozen=True)
@@ -139,7 +153,9 @@ Rancher and others): good performance, modest resource use, and full
 - **Good for:** clusters where you want to restrict which pods may talk to
   which, or route pods natively with **BGP** on your own network.
 - **Install:** through the Tigera operator: the CRDs, the operator, then an
-  `Installation` resource that kwizard fills in with your pod CIDR.
+  `Installation` resource that kwizard fills in with your pod CIDR. kwizard
+  uses `kubectl apply --server-side` (not upstream's `kubectl create`), so a
+  cut connection can simply be resumed.
 - **Pod network:** Calico's own default is 192.168.0.0/16, which clashes with
   most home and lab LANs (a KVM host's 192.168.122.0/24, a router's
   192.168.1.0/24). kwizard checks this and proposes a free range.
@@ -149,7 +165,16 @@ Rancher and others): good performance, modest resource use, and full
   tun/wg interface. Name the real interface in the plugin options and kwizard
   pins Calico's node address to it.
 - **Firewall:** 179/tcp (BGP), 4789/udp (VXLAN), 5473/tcp (Typha); IP-in-IP
-  (protocol 4) if you choose IPIP; 51820-51821/udp with WireGuard encryption.
+  (IP protocol 4, `ipencap` in /etc/protocols — not `ipip`, which is 94) if you
+  choose IPIP; 51820-51821/udp with WireGuard encryption.
+- **firewalld and NetworkManager:** Calico's system requirements say firewalld
+  (or any other iptables manager) *should be disabled*, and that NetworkManager
+  must not manage Calico's interfaces (`cali*`, `tunl*`, `vxlan.calico`,
+  `vxlan-v6.calico`, `wireguard.cali`, `wg-v6.cali`). kwizard writes
+  `/etc/NetworkManager/conf.d/calico.conf` on hosts that have NetworkManager.
+  It disables firewalld only with your consent
+  (`cluster.cni_options.disable_firewalld: true`); without it, kwizard opens
+  Calico's ports in firewalld and preflight warns.
 """
 
 _WEAVE_GUIDANCE = """\
@@ -217,7 +242,8 @@ CALICO = CNIPlugin(
     ports=(
         # CrossSubnet and unencapsulated modes route with BGP; pure VXLAN does not.
         Port(179, "tcp", "Calico BGP", needed_for=("VXLANCrossSubnet", "IPIPCrossSubnet", "IPIP", "None")),
-        Port(None, "ipip", "Calico IP-in-IP", needed_for=("IPIPCrossSubnet", "IPIP")),
+        # IP-in-IP is IP protocol 4 (`ipencap` in /etc/protocols; `ipip` there is 94).
+        Port(None, "ipencap", "Calico IP-in-IP", needed_for=("IPIPCrossSubnet", "IPIP")),
         Port(4789, "udp", "Calico VXLAN", needed_for=("VXLANCrossSubnet", "VXLAN")),
         Port(5473, "tcp", "Calico Typha (the operator always runs it)"),
         Port(51820, "udp", "Calico WireGuard", end=51821, needed_for=("encryption",)),
@@ -228,12 +254,15 @@ CALICO = CNIPlugin(
     maintenance=Maintenance.MAINTAINED,
     maintenance_note="Actively maintained (Tigera / projectcalico).",
     manifests=(
-        ManifestSource(f"{_CALICO_BASE}/operator-crds.yaml", "operator-crds.yaml", "create", "Calico and operator CRDs"),
-        ManifestSource(f"{_CALICO_BASE}/tigera-operator.yaml", "tigera-operator.yaml", "create", "the Tigera operator"),
+        # docs.tigera.io calico/latest/getting-started/kubernetes/self-managed-onprem/onpremises (operator
+        # install: operator-crds.yaml, tigera-operator.yaml, custom-resources.yaml), applied server-side
+        # instead of `kubectl create` so that a retry is safe (see ManifestSource).
+        ManifestSource(f"{_CALICO_BASE}/operator-crds.yaml", "operator-crds.yaml", SERVER_SIDE, "Calico and operator CRDs"),
+        ManifestSource(f"{_CALICO_BASE}/tigera-operator.yaml", "tigera-operator.yaml", SERVER_SIDE, "the Tigera operator"),
         ManifestSource(
             f"{_CALICO_BASE}/custom-resources.yaml",
             "custom-resources.yaml",
-            "create",
+            SERVER_SIDE,
             "the Installation (pod CIDR, MTU, node address) and friends",
             patched=True,
         ),
@@ -275,6 +304,31 @@ WEAVE = CNIPlugin(
 )
 
 CATALOGUE: dict[str, CNIPlugin] = {p.id: p for p in (FLANNEL, CALICO, WEAVE)}
+
+
+# What an installed plugin leaves behind, to recognise it on a running cluster: the CNI config
+# file it writes into /etc/cni/net.d on every node, and its workloads (`kubectl get ds,deploy -A`).
+# Flannel: kube-flannel.yml (DaemonSet kube-flannel-ds, 10-flannel.conflist); Calico: the operator
+# (Deployment tigera-operator) and calico-node (10-calico.conflist); Weave: weave-net (10-weave.conflist).
+INSTALLED_MARKERS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "flannel": (("flannel",), ("kube-flannel-ds",)),
+    "calico": (("calico",), ("calico-node", "tigera-operator", "calico-kube-controllers")),
+    "weave": (("weave",), ("weave-net",)),
+}
+
+
+def installed_plugins(cni_config_files: tuple[str, ...] = (), workloads: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Which plugins a node's /etc/cni/net.d file names and the cluster's workload names show, in catalogue order.
+
+    `workloads` are `kubectl get -o name` lines (`daemonset.apps/kube-flannel-ds`) or bare names.
+    """
+    names = {w.rsplit("/", 1)[-1] for w in workloads}
+    found = []
+    for plugin_id, (file_words, workload_names) in INSTALLED_MARKERS.items():
+        in_files = any(word in f.rsplit("/", 1)[-1] for f in cni_config_files for word in file_words)
+        if in_files or names & set(workload_names):
+            found.append(plugin_id)
+    return tuple(found)
 
 
 def get_plugin(plugin_id: str) -> CNIPlugin:

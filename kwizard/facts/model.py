@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kwizard.facts.script import REQUIRED_BINARIES, WANTED_BINARIES
+from kwizard.facts.script import REQUIRED_BELOW_1_32, REQUIRED_BINARIES, WANTED_BINARIES
 from kwizard.kube.cri import socket_url
 from kwizard.facts.hostnet import HostNetwork, is_container_bridge, is_pod_network_interface, is_tunnel_interface
 from kwizard.ssh.errors import SSHError
@@ -57,6 +57,13 @@ class HostFacts:
     sudo_ok: bool = True
     sudo_problem: str = ""
     cluster_cidr: str | None = None  # an existing control plane's --cluster-cidr ("" when it has none)
+    # The network plugin already there (defect 10): /etc/cni/net.d file names, and with admin.conf the
+    # cluster's DaemonSets/Deployments (`kubectl get -o name` lines). kwizard.cni.installed_plugins reads them.
+    cni_config_files: tuple[str, ...] = ()
+    cluster_workloads: tuple[str, ...] = ()
+    os_like: str = ""  # /etc/os-release ID_LIKE ("rhel centos fedora" on Rocky)
+    selinux: str | None = None  # getenforce: Enforcing, Permissive, Disabled; None without SELinux tools
+    swap_units: tuple[str, ...] = ()  # active systemd .swap units (dev-zram0.swap from zram-generator, ...)
     raw: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -70,6 +77,20 @@ class HostFacts:
     @property
     def wanted_missing(self) -> tuple[str, ...]:
         return tuple(b for b in self.binaries_missing if b in WANTED_BINARIES)
+
+    @property
+    def versioned_missing(self) -> tuple[str, ...]:
+        """Missing binaries kubeadm requires only for some Kubernetes versions (conntrack below 1.32)."""
+        return tuple(b for b in self.binaries_missing if b in REQUIRED_BELOW_1_32)
+
+    @property
+    def package_family(self) -> str | None:
+        """Which package script fits: apt (Debian, Ubuntu), rhel (Rocky, RHEL, Alma, CentOS), fedora; None: none."""
+        if self.package_manager == "apt-get":
+            return "apt"
+        if self.package_manager == "dnf":
+            return "fedora" if self.os_id == "fedora" else "rhel"
+        return None
 
     def summary(self) -> str:
         """One line for `kwizard check` and the hosts table: what a person checks first."""
@@ -98,6 +119,9 @@ def parse_facts(host: str, sections: Mapping[str, str], sudo_problem: str = "") 
         os_id=os_release.get("ID", ""),
         os_version=os_release.get("VERSION_ID", ""),
         os_pretty=os_release.get("PRETTY_NAME", ""),
+        os_like=os_release.get("ID_LIKE", ""),
+        selinux=(sections.get("selinux") or "").split("\n")[0].strip() or None,
+        swap_units=tuple(line.split()[0] for line in _lines(sections.get("swap_units", "")) if line.endswith(".swap") or ".swap " in line),
         kernel=sections.get("kernel", ""),
         network=HostNetwork.from_ip_json(host, addr_json, _json_list(sections.get("ip_route", ""))),
         swap_total_kb=meminfo.get("SwapTotal", 0),
@@ -116,6 +140,8 @@ def parse_facts(host: str, sections: Mapping[str, str], sudo_problem: str = "") 
         cluster_files=tuple(_lines(sections.get("cluster_files", ""))),
         etcd_data=bool(sections.get("etcd_data")),
         cluster_cidr=_cluster_cidr(sections),
+        cni_config_files=tuple(_lines(sections.get("cni_config", ""))),
+        cluster_workloads=tuple(_lines(sections.get("cni_workloads", ""))),
         cpu_count=_int(sections.get("cpus", "")),
         mem_mb=meminfo.get("MemTotal", 0) // 1024,
         binaries_missing=tuple(line.split()[0] for line in _lines(sections.get("binaries", "")) if line.endswith(" no")),
@@ -173,6 +199,11 @@ def _meminfo(text: str) -> dict[str, int]:
 def _swap_on(text: str) -> bool:
     """Any line after /proc/swaps' header is an active swap device or file."""
     return len(_lines(text)) > 1
+
+
+def read_tool_version(text: str) -> str | None:
+    """The version a Kubernetes tool printed (kubeadm version -o short, kubelet --version, kubectl version --client)."""
+    return _version(text)
 
 
 def _version(text: str) -> str | None:

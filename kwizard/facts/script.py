@@ -18,9 +18,12 @@ from kwizard.kube.cri import CRI_SOCKET_PATHS
 
 SECTION = re.compile(r"^==kwizard:([a-z_]+)==$", re.MULTILINE)
 
-# kubeadm's own preflight: missing these is an error, missing those a warning (KUBEADM.md).
+# kubeadm's own preflight (kubernetes/kubernetes cmd/kubeadm/app/preflight/checks_linux.go,
+# addExecChecks): missing these is an error, missing those a warning; conntrack is an error
+# only below Kubernetes 1.32 (kube-proxy stopped needing it, kubernetes/kubernetes#126952).
 REQUIRED_BINARIES = ("ip", "iptables", "mount", "nsenter")
 WANTED_BINARIES = ("ebtables", "ethtool", "socat", "tc", "touch")
+REQUIRED_BELOW_1_32 = ("conntrack",)
 
 
 CLUSTER_FILES = ("/etc/kubernetes/admin.conf", "/etc/kubernetes/kubelet.conf", "/etc/kubernetes/super-admin.conf")
@@ -61,8 +64,17 @@ for n in $NAMES "$(hostname)"; do
   ( a=$(timeout 2 getent ahostsv4 "$n" | awk '{print $1; exit}'); echo "$n ${a:--}" ) &
 done
 wait
+section cni_config; ls -1 /etc/cni/net.d 2>/dev/null
+section cni_workloads
+if [ -f /etc/kubernetes/admin.conf ] && command -v kubectl >/dev/null 2>&1; then
+  for kind in daemonsets deployments; do
+    quick kubectl --kubeconfig=/etc/kubernetes/admin.conf --request-timeout=5s get "$kind" -A -o name
+  done
+fi
 section package_manager
 for p in apt-get dnf yum zypper; do command -v "$p" >/dev/null 2>&1 && { echo "$p"; break; }; done
+section selinux; command -v getenforce >/dev/null && quick getenforce
+section swap_units; quick systemctl list-units --type=swap --state=active --plain --no-legend
 section end
 """
 
@@ -70,7 +82,7 @@ section end
 def facts_script(names_to_resolve: list[str]) -> str:
     """The script, with the lists it loops over set as shell words."""
     variables = {
-        "BINARIES": REQUIRED_BINARIES + WANTED_BINARIES,
+        "BINARIES": REQUIRED_BELOW_1_32 + REQUIRED_BINARIES + WANTED_BINARIES,
         "CRI_SOCKETS": CRI_SOCKET_PATHS,
         "CLUSTER_FILES": CLUSTER_FILES,
         "NAMES": tuple(names_to_resolve),

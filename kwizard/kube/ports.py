@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Bare IP protocols (no port numbers): firewalld knows them by these names.
-IP_PROTOCOL_NUMBERS = {"ipip": 4, "esp": 50}
+# Bare IP protocols (no port numbers), by their /etc/protocols names. IP-in-IP is protocol 4,
+# `ipencap` in /etc/protocols (`ipip` there is 94, KA9Q's, not what Calico sends). The firewall
+# step passes the NUMBER (firewall-cmd(1): --add-protocol takes a name from /etc/protocols or a
+# number), because the files disagree on names (Debian's netbase: ipencap; IANA-derived: IPv4).
+IP_PROTOCOL_NUMBERS = {"ipencap": 4, "esp": 50}
 
 
 @dataclass(frozen=True)
 class Port:
     """One port, port range or bare IP protocol a node must accept.
 
-    `start`/`end` are None for a bare IP protocol such as IP-in-IP ("ipip",
+    `start`/`end` are None for a bare IP protocol such as IP-in-IP ("ipencap",
     protocol 4) or ESP ("esp", protocol 50). `needed_for` names the backends
     (or "encryption") that need it; empty means always needed.
     """
@@ -46,7 +49,7 @@ class Port:
 
     @property
     def label(self) -> str:
-        """How people write it: "8472/udp", "2379-2380/tcp", "IP protocol 4 (ipip)"."""
+        """How people write it: "8472/udp", "2379-2380/tcp", "IP protocol 4 (ipencap)"."""
         if self.is_ip_protocol:
             return f"IP protocol {IP_PROTOCOL_NUMBERS[self.protocol]} ({self.protocol})"
         span = f"{self.start}-{self.end}" if self.end else f"{self.start}"
@@ -54,9 +57,9 @@ class Port:
 
     @property
     def firewalld_arg(self) -> str:
-        """The firewall-cmd option that opens it."""
+        """The firewall-cmd option that opens it (a bare IP protocol by number: see IP_PROTOCOL_NUMBERS)."""
         if self.is_ip_protocol:
-            return f"--add-protocol={self.protocol}"
+            return f"--add-protocol={IP_PROTOCOL_NUMBERS[self.protocol]}"
         return f"--add-port={self.label}"
 
     def is_needed(self, backend: str | None = None, encryption: bool = False) -> bool:
@@ -67,7 +70,8 @@ class Port:
         return encryption and "encryption" in self.needed_for
 
 
-# kubeadm's preflight checks these on the control plane (KUBEADM.md).
+# kubernetes/website content/en/docs/reference/networking/ports-and-protocols.md (control plane
+# table); kubeadm's preflight checks these on the control plane (KUBEADM.md).
 CONTROL_PLANE_PORTS: tuple[Port, ...] = (
     Port(6443, "tcp", "Kubernetes API server"),
     Port(2379, "tcp", "etcd server client API", end=2380),
@@ -76,9 +80,13 @@ CONTROL_PLANE_PORTS: tuple[Port, ...] = (
     Port(10257, "tcp", "kube-controller-manager"),
 )
 
+# kubernetes/website content/en/docs/reference/networking/ports-and-protocols.md (worker node
+# table): the kubelet, kube-proxy's health check, and NodePorts on TCP and UDP.
 WORKER_PORTS: tuple[Port, ...] = (
     Port(10250, "tcp", "kubelet API"),
+    Port(10256, "tcp", "kube-proxy"),
     Port(30000, "tcp", "NodePort Services", end=32767),
+    Port(30000, "udp", "NodePort Services", end=32767),
 )
 
 

@@ -20,13 +20,6 @@ from kwizard.plan.context import RunContext
 
 WEAVE_SECRET_FILE = "weave-passwd"
 
-# What `kubectl get` finds once each plugin is applied (kind, name, namespace).
-_APPLIED_MARKER = {
-    "flannel": ("daemonset", "kube-flannel-ds", "kube-flannel"),
-    "calico": ("installation", "default", None),
-    "weave": ("daemonset", "weave-net", "kube-system"),
-}
-
 
 def _plugin(profile: Profile) -> cni.CNIPlugin:
     return cni.get_plugin(profile.cluster.cni.value)
@@ -120,6 +113,9 @@ def apply_script(profile: Profile, folder: str, patched_path: str):
     return script_for
 
 
-def applied_probe(profile: Profile) -> str:
-    kind, name, namespace = _APPLIED_MARKER[profile.cluster.cni.value]
-    return scripts.resource_exists(kind, name, namespace)
+def applied_probe(profile: Profile, folder: str, patched_path: str) -> str:
+    """Done only when every object of every applied file exists (Calico: all CRDs, the operator, the Installation).
+
+    A step cut after its first file must not look done: `kubectl get -f` each file, not one marker object.
+    """
+    return scripts.manifests_applied(argv[-1] for argv in apply_commands(profile, folder, patched_path))

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kwizard.kube.cri import socket_url
 from kwizard.plan import scripts
 from kwizard.profile.model import Profile
 from kwizard.plan.steps import LocalWork, Plan, Step, same_script
-from kwizard.plan.context import RemoteScript
+from kwizard.plan.context import RemoteScript, RunContext
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,10 @@ class ResetOptions:
     flush_iptables: bool = False
     clear_ipvs: bool = False
     remove_cni_config: bool = False
+
+    @property
+    def any(self) -> bool:
+        return self.flush_iptables or self.clear_ipvs or self.remove_cni_config
 
 
 def build_reset_plan(
@@ -29,7 +34,7 @@ def build_reset_plan(
     everyone = tuple(h.name for h in profile.hosts)
     cp = profile.control_plane.name
     workers = tuple(h.name for h in profile.workers)
-    reset_script = scripts.kubeadm_reset(options.flush_iptables, options.clear_ipvs, options.remove_cni_config)
+    cleanups = scripts.reset_cleanups(options.flush_iptables, options.clear_ipvs, options.remove_cni_config)
     steps = [
         Step(
             id="connect",
@@ -52,8 +57,29 @@ def build_reset_plan(
                 timeout=300 + 130 * len(workers),
             )
         )
-        steps.append(_reset_step("reset-workers", "kubeadm reset on the workers", workers, reset_script))
-    steps.append(_reset_step("reset-control-plane", "kubeadm reset on the control plane", (cp,), reset_script))
+        steps.append(_reset_step(profile, "reset-workers", "kubeadm reset on the workers", workers))
+    steps.append(_reset_step(profile, "reset-control-plane", "kubeadm reset on the control plane", (cp,)))
+    if options.any:
+        # No probe: a host reset earlier still gets the clean-ups asked for now (each is safe to repeat).
+        steps.append(
+            Step(
+                id="cleanup",
+                title="The clean-ups you asked for",
+                hosts=everyone,
+                script=same_script(cleanups),
+                describe="what kubeadm reset says it does not do: "
+                + ", ".join(
+                    what
+                    for what, wanted in (
+                        ("flush iptables", options.flush_iptables),
+                        ("clear IPVS tables", options.clear_ipvs),
+                        ("remove /etc/cni/net.d", options.remove_cni_config),
+                    )
+                    if wanted
+                ),
+                timeout=120,
+            )
+        )
     user_of = {h.name: profile.user_for(h) for h in profile.hosts}
     steps.append(
         Step(
@@ -75,13 +101,29 @@ def scripts_for_drain(workers: tuple[str, ...]) -> str:
     )
 
 
-def _reset_step(step_id: str, title: str, hosts: tuple[str, ...], script: str) -> Step:
+def _cri_socket(profile: Profile, ctx: RunContext, host: str) -> str | None:
+    """The profile's socket, else the one the host's facts show (if any were gathered); None: the script decides."""
+    if profile.cluster.cri_socket != "auto":
+        return profile.cluster.cri_socket
+    facts = ctx.facts.get(host)
+    if facts is not None and len(facts.cri_sockets) == 1:
+        return socket_url(facts.cri_sockets[0])
+    return None
+
+
+def _reset_step(profile: Profile, step_id: str, title: str, hosts: tuple[str, ...]) -> Step:
+    def script(ctx: RunContext, host: str) -> RemoteScript:
+        return RemoteScript(scripts.kubeadm_reset(_cri_socket(profile, ctx, host)))
+
     return Step(
         id=step_id,
         title=title,
         hosts=hosts,
-        script=same_script(script),
+        script=script,
         probe=same_script(scripts.reset_probe()),
-        describe="kubeadm reset -f: stops the kubelet, removes /etc/kubernetes state and the node's containers",
+        describe=(
+            "kubeadm reset -f --cri-socket (the profile's, else the one the host has): stops the kubelet, removes "
+            f"/etc/kubernetes state and the node's containers; then kwizard's {scripts.KWIZARD_DIR}"
+        ),
         timeout=300,
     )

@@ -280,7 +280,7 @@ apt-get install -y apt-transport-https ca-certificates curl gpg
 # .../production-environment/container-runtimes.md (containerd): the distribution's containerd;
 # cmd/kubeadm/app/preflight/checks_linux.go addExecChecks: the binaries kubeadm's preflight looks for
 apt-get install -y containerd {tools}
-echo "installed from the distribution: containerd {tools}"
+echo "from the distribution, now present: containerd {tools}"
 install -d -m 0755 /etc/apt/keyrings
 curl -fsSL {base}/deb/Release.key | gpg --dearmor --yes -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg
 echo 'deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] {base}/deb/ /' > /etc/apt/sources.list.d/kubernetes.list
@@ -333,7 +333,7 @@ dnf config-manager --add-repo {docker_repo}
 echo "dnf repository Docker: {docker_repo}"
 # cmd/kubeadm/app/preflight/checks_linux.go addExecChecks: the binaries kubeadm's preflight looks for
 dnf install -y containerd.io {tools}
-echo "installed: containerd.io (Docker's repository) {tools}"
+echo "now present: containerd.io (Docker's repository) {tools}"
 """ + _kubernetes_repo(minor) + f"""\
 dnf install -y {kube_package_args("rhel", patch)} --disableexcludes=kubernetes
 """)
@@ -345,7 +345,7 @@ def _fedora_packages(minor: str, patch: str | None) -> str:
 # .../production-environment/container-runtimes.md (containerd): Fedora ships containerd itself;
 # cmd/kubeadm/app/preflight/checks_linux.go addExecChecks: the binaries kubeadm's preflight looks for
 dnf install -y containerd {tools}
-echo "installed from Fedora: containerd {tools}"
+echo "from Fedora, now present: containerd {tools}"
 """ + _kubernetes_repo(minor) + f"""\
 dnf install -y {kube_package_args("fedora", patch)} --disableexcludes=kubernetes
 """)

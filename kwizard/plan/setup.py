@@ -107,11 +107,11 @@ def _kernel_step(hosts: tuple[str, ...]) -> Step:
 def _swap_step(hosts: tuple[str, ...]) -> Step:
     return Step(
         id="swap",
-        title="Turn swap off (now and in /etc/fstab)",
+        title="Turn swap off (now and after a reboot)",
         hosts=hosts,
         script=same_script(scripts.swap_off()),
         probe=same_script(scripts.swap_probe()),
-        describe="the kubelet will not start with swap on; /etc/fstab is backed up first",
+        describe="the kubelet will not start with swap on: swapoff -a, swap lines of /etc/fstab commented out (backed up first), active .swap units masked, zram-generator switched off",
         timeout=120,
     )
 

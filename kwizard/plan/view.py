@@ -97,6 +97,7 @@ def format_plan(plan: Plan, profile_name: str, facts: Mapping[str, object] | Non
 _LOCAL_WORK = {
     "preflight": "connect to every host, gather its facts, and stop here on any error finding",
     "connect": "connect to every host; stop if any cannot be reached",
+    "packages": "read back the installed kubeadm/kubelet/kubectl versions (the kubeadm config is rendered from them)",
     "kubeconfig": "fetch /etc/kubernetes/admin.conf to a local 0600 kubeconfig file",
     "cni-fetch": "read the manifest back, set the pod CIDR in it, upload the result",
     "join-command": f"run `{FRESH_JOIN_COMMAND}` (output kept out of logs), "

@@ -208,6 +208,9 @@ class CNIOptions(_Strict):
     mtu: Annotated[int, Number] | None = Field(default=None, ge=MIN_MTU, le=MAX_MTU)
     encryption_password_env: EnvName | None = None  # Weave Net only: WEAVE_PASSWORD, by reference
     manifest_file: str | None = None  # a local manifest for hosts without internet
+    # Calico only: consent to `systemctl disable --now firewalld` (Calico's requirements say firewalld
+    # should be disabled); without it kwizard opens Calico's ports in firewalld and preflight warns.
+    disable_firewalld: bool = False
 
 
 class ClusterSpec(_Strict):
@@ -238,6 +241,11 @@ class ClusterSpec(_Strict):
             )
         if options.mtu and cni is CNI.FLANNEL:
             raise ValueError("cni_options.mtu: Flannel takes its MTU from the node interface; remove it")
+        if options.disable_firewalld and cni is not CNI.CALICO:
+            raise ValueError(
+                "cni_options.disable_firewalld is Calico's requirement; with this plugin kwizard opens its ports "
+                "in firewalld instead: remove it"
+            )
         if options.interface and cni is CNI.WEAVE:
             raise ValueError("cni_options.interface: Weave Net picks its interface itself; remove it")
         return self
