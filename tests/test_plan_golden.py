@@ -92,3 +92,54 @@ def test_plan(case, profile, flags, golden, capsys, monkeypatch):
     assert code == 0, err
     assert err == ""
     assert _normalise(out) == golden
+
+
+# --- the distribution-dependent steps per family x Kubernetes minor ------------------------------
+# The packages step renders one script per distribution family from the host's facts (os-release,
+# package manager), so `kwizard plan` without a connection cannot show them. These goldens render
+# the steps that differ by family (kernel, swap, packages, images with the kubeadm config) with
+# synthetic facts: a fresh host of that system, and the kubeadm version the packages step then reads
+# back (what the images/init config is rendered from). Review each against docs/upstream.md.
+
+DISTRO_FACTS = {
+    # family: (os-release, package manager found)
+    "apt": ('ID=debian\nVERSION_ID="12"\nPRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n', "apt-get"),
+    "rhel": ('ID="rocky"\nID_LIKE="rhel centos fedora"\nVERSION_ID="9.5"\nPRETTY_NAME="Rocky Linux 9.5 (Blue Onyx)"\n',
+             "dnf"),
+    "fedora": ('ID=fedora\nVERSION_ID=41\nPRETTY_NAME="Fedora Linux 41 (Server Edition)"\n', "dnf"),
+}
+# (profile's kubernetes_version, the kubeadm the packages step installs): bare minors take the newest patch
+KUBE_VERSIONS = {"1.30": ("1.30", "v1.30.14"), "1.31": ("1.31.4", "v1.31.4"), "1.33": ("1.33", "v1.33.3"),
+                 "1.35": ("1.35.0", "v1.35.0")}
+DISTRO_STEPS = ("kernel", "swap", "packages", "images")
+
+
+def _distro_facts(host: str, family: str, kubeadm: str):
+    from kwizard.facts.model import parse_facts
+
+    os_release, manager = DISTRO_FACTS[family]
+    sections = {"uid": "0", "hostname": host, "os_release": os_release, "package_manager": manager,
+                "kubeadm": kubeadm, "kubelet": f"Kubernetes {kubeadm}", "kubectl": f"Client Version: {kubeadm}",
+                "cri_sockets": "/var/run/containerd/containerd.sock", "end": ""}
+    return parse_facts(host, sections)
+
+
+@pytest.mark.parametrize("minor", sorted(KUBE_VERSIONS))
+@pytest.mark.parametrize("family", sorted(DISTRO_FACTS))
+def test_distro_plan(family, minor, golden):
+    from kwizard.plan.setup import build_setup_plan
+    from kwizard.plan.steps import Plan
+    from kwizard.plan.view import format_plan
+    from kwizard.profile.store import load
+
+    wanted, kubeadm = KUBE_VERSIONS[minor]
+    profile = load(TEST_PROFILES / "install-packages.yaml")
+    profile.cluster.kubernetes_version = wanted
+    profile.cluster.advertise_address = profile.control_plane.address
+    plan = build_setup_plan(profile)
+    steps = [s for s in plan.steps if s.id in DISTRO_STEPS]
+    facts = {h.name: _distro_facts(h.name, family, kubeadm) for h in profile.hosts}
+    header = (f"# {family} ({DISTRO_FACTS[family][0].splitlines()[-1].split('=', 1)[1]}), "
+              f"kubernetes_version: {wanted!r}; facts say kubeadm {kubeadm} (as the packages step reads it back)\n")
+    text = header + format_plan(Plan(name="setup", steps=steps, hosts=plan.hosts), profile.name, facts)
+    assert _normalise(text) == golden

@@ -9,6 +9,7 @@ decide at run time.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import ipaddress
 
@@ -223,24 +224,26 @@ def refresh_installed_versions(hosts: tuple[str, ...]) -> LocalWork:
     and config API come from the installed kubeadm (kubernetes_version_for), so read it again.
     """
 
+    async def refresh_one(ctx: RunContext, host: str) -> None:
+        facts = facts_of(ctx, host)
+        if facts is None:
+            return
+        session = await ctx.session(host)
+        _, out, _ = await session.capture(RemoteScript(scripts.installed_versions()), timeout=60)
+        sections = split_sections(out)
+        updated = dataclasses.replace(
+            facts,
+            kubeadm_version=read_tool_version(sections.get("kubeadm", "")) or facts.kubeadm_version,
+            kubelet_version=read_tool_version(sections.get("kubelet", "")) or facts.kubelet_version,
+            kubectl_version=read_tool_version(sections.get("kubectl", "")) or facts.kubectl_version,
+            cri_sockets=tuple(socket_url(s) for s in sections.get("cri_sockets", "").split()) or facts.cri_sockets,
+        )
+        ctx.facts[host] = updated
+        if updated.kubeadm_version != facts.kubeadm_version:
+            ctx.note(host, f"installed kubeadm {updated.kubeadm_version}, kubelet {updated.kubelet_version}")
+
     async def refresh(ctx: RunContext) -> None:
-        for host in hosts:
-            facts = facts_of(ctx, host)
-            if facts is None:
-                continue
-            session = await ctx.session(host)
-            status, out, _ = await session.capture(RemoteScript(scripts.installed_versions()), timeout=60)
-            sections = split_sections(out)
-            updated = dataclasses.replace(
-                facts,
-                kubeadm_version=read_tool_version(sections.get("kubeadm", "")) or facts.kubeadm_version,
-                kubelet_version=read_tool_version(sections.get("kubelet", "")) or facts.kubelet_version,
-                kubectl_version=read_tool_version(sections.get("kubectl", "")) or facts.kubectl_version,
-                cri_sockets=tuple(socket_url(s) for s in sections.get("cri_sockets", "").split()) or facts.cri_sockets,
-            )
-            ctx.facts[host] = updated
-            if updated.kubeadm_version != facts.kubeadm_version:
-                ctx.note(host, f"installed kubeadm {updated.kubeadm_version}, kubelet {updated.kubelet_version}")
+        await asyncio.gather(*(refresh_one(ctx, host) for host in hosts))
 
     return refresh
 

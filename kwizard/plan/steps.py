@@ -10,6 +10,7 @@ learned; for a dry run the context answers with placeholders.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -29,6 +30,28 @@ def same_script(script: str, sudo: bool = True) -> ScriptFor:
 
     return script_for
 LocalWork = Callable[[RunContext], Awaitable[None]]
+HostLocalWork = Callable[[RunContext, str], Awaitable[None]]  # kwizard-side work for one host
+
+
+@dataclass(frozen=True)
+class Need:
+    """What one host's part of a step waits for: another step, on the same host or on all its hosts.
+
+    `on="same"`: that step's part on this host (and its `after_each`); a host the other step does not
+    target has nothing to wait for. `on="all"`: that step finished on every host it targets, its
+    `after` work included (for a step of the control plane alone: "on the control plane").
+    """
+
+    step: str
+    on: str = "same"  # same | all
+
+
+def on_same_host(*step_ids: str) -> tuple[Need, ...]:
+    return tuple(Need(s, "same") for s in step_ids)
+
+
+def on_all_hosts(*step_ids: str) -> tuple[Need, ...]:
+    return tuple(Need(s, "all") for s in step_ids)
 
 
 @dataclass(frozen=True)
@@ -43,6 +66,10 @@ class Step:
     rerun_on_resume: bool = False  # its results are secret, so not kept for a resume
     describe: str = ""  # one line for the plan view: what and why
     diagnose: Callable[[str], str | None] | None = None  # output tail -> likely cause and fix
+    # What each host's part waits for (kwizard.run.schedule); None: lock-step, every earlier step
+    # finished on all its hosts first (v1's order, and what a plan that declares nothing gets).
+    needs: tuple[Need, ...] | None = None
+    after_each: HostLocalWork | None = None  # kwizard-side work once this host succeeded
 
 
 @dataclass
@@ -54,6 +81,11 @@ class Plan:
 
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)
+
+    def lockstep(self) -> Plan:
+        """The same steps in v1's order: each waits for every earlier step on all hosts."""
+        steps = [dataclasses.replace(s, needs=None) for s in self.steps]
+        return dataclasses.replace(self, steps=steps)
 
 
 class StepFailed(Exception):

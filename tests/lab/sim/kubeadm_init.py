@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import common
+import kubeadm_certs
 import kubeadm_config
 import listener
 import pki
@@ -197,6 +198,7 @@ def init(argv: list[str]) -> int:
                                                      cert_file="/var/lib/kubelet/pki/kubelet-client-current.pem"))
     for manifest in preflight.MANIFESTS:
         pki.write_private(etc / "manifests" / f"{manifest}.yaml", _static_pod(manifest, cfg))
+    pki.make_etcd_pki(cfg["encryption_algorithm"])
     pki.write_private(Path("/var/lib/etcd/member/snap/db"), "kwizard lab: etcd placeholder\n")
     pki.write_private(Path("/var/lib/kubelet/config.yaml"), "# kwizard lab placeholder\nkind: KubeletConfiguration\n")
     listener.start(listener.CONTROL_PLANE_PORTS)
@@ -210,7 +212,7 @@ def init(argv: list[str]) -> int:
             "control_plane_endpoint": cfg["control_plane_endpoint"], "pod_subnet": cfg["pod_subnet"],
             "service_subnet": cfg["service_subnet"], "kubernetes_version": version, "ca_pem": ca_pem.decode(),
             "ca_hash": pki.ca_hash(ca_pem), "tokens": [{"token": token, "expires": time.time() + 86400}],
-            "created": time.time(), "init_config": cfg,
+            "created": time.time(), "init_config": cfg, "certs": kubeadm_certs.initial(time.time()),
         }
         register_node(state, cfg["node_name"], cfg["node_ip"] or address, control_plane=True)
         cluster = state["cluster"]

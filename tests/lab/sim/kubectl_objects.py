@@ -4,6 +4,7 @@
 # "is it applied already?" probes get the API server's answers.
 from __future__ import annotations
 
+import sys
 import time
 
 import common
@@ -59,3 +60,34 @@ def get(state: dict, word: str, names: list[str], flags: dict, output: str, show
         text = render.table((["NAMESPACE"] if all_ns else []) + ["NAME", "AGE"], rows) if rows else ""
     show(items, names, output, text, flags, namespaced=any(o["namespace"] for o in matches) or kind != "namespace")
     return 0
+
+
+def get_files(state: dict, sources: list[str], flags: dict, output: str) -> int:
+    """`kubectl get -f FILE...`: every object the files name, looked up; NotFound (exit 1) for each one missing.
+
+    As kubectl does (resource.Builder with FilenameParam, then a GET per object): the objects that exist are
+    printed, each missing one is an `Error from server (NotFound)` line, and the exit status is 1 if any is missing.
+    """
+    objects = state.get("objects", {})
+    printed, missing = [], []
+    for source in sources:
+        for doc in common.load_yaml_documents(kubectl_apply.read_source(source)):
+            items = doc.get("items") if str(doc.get("kind", "")).endswith("List") else [doc]
+            for item in items or []:
+                api, kind = item.get("apiVersion", ""), item.get("kind", "")
+                group = api.rpartition("/")[0] if "/" in api else ""
+                meta = item.get("metadata") or {}
+                name = meta.get("name", "")
+                namespace = "" if kind in kubectl_apply.CLUSTER_SCOPED else meta.get("namespace") or "default"
+                resource = kubectl_apply._plural(kind) + (f".{group}" if group else "")
+                present = f"{group}/{kind}/{namespace}/{name}" in objects or (
+                    kind == "Namespace" and name in SYSTEM_NAMESPACES)
+                if present:
+                    printed.append(f"{kind.lower()}{'.' + group if group else ''}/{name}")
+                else:
+                    missing.append(f'Error from server (NotFound): {resource} "{name}" not found')
+    if printed:
+        print("\n".join(printed) if output == "name" else "\n".join(p.split("/", 1)[1] for p in printed))
+    for line in missing:
+        print(line, file=sys.stderr)
+    return 1 if missing else 0

@@ -47,6 +47,27 @@ def client_cert(name: str, algorithm: str, subject: str) -> tuple[bytes, bytes]:
     return data
 
 
+def make_etcd_pki(algorithm: str = "RSA-2048") -> None:
+    """kubeadm's etcd CA and the two etcd clients a backup can use (healthcheck-client, apiserver-etcd-client)."""
+    etcd = PKI / "etcd"
+    etcd.mkdir(parents=True, exist_ok=True)
+    _openssl("req", "-x509", *_newkey_args(algorithm), "-nodes", "-keyout", str(etcd / "ca.key"),
+             "-out", str(etcd / "ca.crt"), "-days", "3650", "-subj", "/CN=etcd-ca",
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,digitalSignature,keyEncipherment,keyCertSign")
+    for folder, name, subject in ((etcd, "healthcheck-client", "/CN=kube-etcd-healthcheck-client"),
+                                  (PKI, "apiserver-etcd-client", "/CN=kube-apiserver-etcd-client")):
+        key, csr, crt = folder / f"{name}.key", folder / f"{name}.csr", folder / f"{name}.crt"
+        _openssl("req", "-new", *_newkey_args(algorithm), "-nodes", "-keyout", str(key), "-out", str(csr),
+                 "-subj", subject)
+        _openssl("x509", "-req", "-in", str(csr), "-CA", str(etcd / "ca.crt"), "-CAkey", str(etcd / "ca.key"),
+                 "-CAcreateserial", "-days", "365", "-out", str(crt))
+        csr.unlink()
+        os.chmod(key, 0o600)
+    (etcd / "ca.srl").unlink(missing_ok=True)
+    os.chmod(etcd / "ca.key", 0o600)
+
+
 def ca_hash(ca_pem: bytes) -> str:
     """kubeadm's --discovery-token-ca-cert-hash value for this CA."""
     public_pem = _openssl("x509", "-pubkey", "-noout", input=ca_pem)
