@@ -1,21 +1,29 @@
 """One way to run a plan, for every face: connect, check, run, resume.
 
-The TUI and headless mode both call `run_setup` / `run_reset` / `check`; they
-differ only in the listeners they pass (widgets or printed lines) and in how
-they answer the host-key question.
+The TUI and headless mode both start runs with `start_setup` / `start_reset`
+(a `RunHandle`: cancel it, await its `RunResult`); `run_setup` / `run_reset`
+are those two, awaited. The faces differ only in the listeners they pass
+(widgets or printed lines) and in how they answer the host-key question.
+
+The face (screens/) reaches the engine through this module and the pure
+modules only: what it needs from the run directory, the plan builders, the
+facts gatherer, kubeadm's preflight output and the kubeconfig helpers is
+here, under the names the face uses. Importing this module does not load
+asyncssh; opening a Fleet or gathering facts does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import asyncio
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kwizard.checks.host import preflight
 from kwizard.run.events import Event, Note
-from kwizard.facts.gather import gather_facts
-from kwizard.checks.findings import Finding, has_errors
+from kwizard.checks.findings import Finding, finding_place, has_errors
+from kwizard.facts.model import HostError, HostFacts
 from kwizard.kube.join import fresh_join_command
 from kwizard.profile.model import Profile
 from kwizard.kube.nodes import node_list
@@ -24,16 +32,19 @@ from kwizard.plan.setup import build_setup_plan
 from kwizard.plan.reset import ResetOptions, build_reset_plan
 from kwizard.run.rundir import RunDir, RunState, latest_resumable
 from kwizard.run.runner import Runner, RunResult
-from kwizard.ssh import Fleet, SSHError
+from kwizard.ssh import SSHError
 from kwizard.plan.steps import LocalWork, Plan, StepFailed
 from kwizard.plan.context import RunContext
+
+if TYPE_CHECKING:
+    from kwizard.ssh import Fleet  # loads asyncssh: only when a Fleet is opened (open_fleet)
 
 Listener = Callable[[Event], None]
 
 
 @dataclass
 class CheckResult:
-    facts: dict[str, Any]  # host -> HostFacts | SSHError-like per-host error
+    facts: dict[str, HostFacts | HostError]  # host -> its facts, or the SSHError-like error it gave
     findings: list[Finding] = field(default_factory=list)
 
     @property
@@ -43,6 +54,8 @@ class CheckResult:
 
 async def check(profile: Profile, fleet: Fleet) -> CheckResult:
     """Connect to every host at once, gather facts, run the fleet-wide preflight."""
+    from kwizard.facts.gather import gather_facts  # noqa: PLC0415 - asyncssh loads only to connect
+
     facts = await gather_facts(profile, fleet)
     return CheckResult(facts, preflight(profile, facts))
 
@@ -54,12 +67,12 @@ def preflight_work(profile: Profile, fleet: Fleet) -> LocalWork:
         result = await check(profile, fleet)
         for finding in result.findings:
             ctx.report(finding)
-        ctx.values["facts"] = result.facts
+        ctx.facts = {host: found for host, found in result.facts.items() if isinstance(found, HostFacts)}
         errors = [f for f in result.findings if f.is_error]
         if errors:
             raise StepFailed(
                 f"preflight found {len(errors)} error{'s' if len(errors) != 1 else ''}; nothing was changed. "
-                + "; ".join(f"{f.host or 'all hosts'}: {f.message}" for f in errors[:3])
+                + "; ".join(f"{finding_place(f)}: {f.message}" for f in errors[:3])
             )
 
     return work
@@ -123,18 +136,58 @@ def run_dir_for(plan: Plan, request: RunRequest) -> tuple[RunDir, RunState | Non
     return RunDir.create(plan.name, request.profile.name, profile_path=profile_path), None
 
 
-async def run_plan(plan: Plan, fleet: Fleet, request: RunRequest) -> RunResult:
+class RunHandle:
+    """A run that has started: `cancel()` stops it (it stays resumable), `await handle` gives its RunResult.
+
+    The run is a task on the running loop. Cancelling the coroutine that awaits the handle
+    cancels the run too (the runner leaves a resumable state behind).
+    """
+
+    def __init__(self, plan: Plan, runner: Runner, resume_state: RunState | None) -> None:
+        self.plan_name = plan.name
+        self.hosts: tuple[str, ...] = tuple(plan.hosts)
+        self.run_dir: Path = runner.run_dir.path
+        self._runner = runner
+        self._task: asyncio.Task[RunResult] = asyncio.ensure_future(runner.run(resume_state))
+
+    def cancel(self) -> None:
+        self._runner.cancel()
+
+    @property
+    def done(self) -> bool:
+        return self._task.done()
+
+    async def result(self) -> RunResult:
+        return await self._task
+
+    def __await__(self) -> Generator[Any, None, RunResult]:
+        return self._task.__await__()
+
+
+def start_plan(plan: Plan, fleet: Fleet, request: RunRequest) -> RunHandle:
+    """Start `plan` over `fleet` (which the caller keeps open until the handle is done)."""
     run_dir, resume_state = run_dir_for(plan, request)
-    runner = new_runner(plan, fleet, request, run_dir)
-    return await runner.run(resume_state)
+    return RunHandle(plan, new_runner(plan, fleet, request, run_dir), resume_state)
+
+
+def start_setup(request: RunRequest, fleet: Fleet) -> RunHandle:
+    return start_plan(setup_plan(request.profile, fleet), fleet, request)
+
+
+def start_reset(request: RunRequest, fleet: Fleet, options: ResetOptions = ResetOptions()) -> RunHandle:
+    return start_plan(reset_plan(request.profile, fleet, options), fleet, request)
+
+
+async def run_plan(plan: Plan, fleet: Fleet, request: RunRequest) -> RunResult:
+    return await start_plan(plan, fleet, request)
 
 
 async def run_setup(request: RunRequest, fleet: Fleet) -> RunResult:
-    return await run_plan(setup_plan(request.profile, fleet), fleet, request)
+    return await start_setup(request, fleet)
 
 
 async def run_reset(request: RunRequest, fleet: Fleet, options: ResetOptions = ResetOptions()) -> RunResult:
-    return await run_plan(reset_plan(request.profile, fleet, options), fleet, request)
+    return await start_reset(request, fleet, options)
 
 
 def skip_step(run_dir: Path, step_id: str) -> None:
@@ -154,3 +207,148 @@ async def new_join_command(profile: Profile, fleet: Fleet):
 
 async def current_nodes(profile: Profile, fleet: Fleet):
     return await node_list(await fleet.session(profile.control_plane.name))
+
+
+# --- what the face needs besides runs (screens/ imports nothing else of the engine's impure parts) ---
+
+# (host name, address, key type, SHA256 fingerprint) -> trust it?  (kwizard.ssh.HostKeyDecision)
+HostKeyQuestion = Callable[[str, str, str, str], Awaitable[bool]]
+
+
+def open_fleet(
+    profile: Profile,
+    *,
+    decide_host_key: HostKeyQuestion | None = None,
+    sudo_password: str | None = None,
+) -> Fleet:
+    """A Fleet for `profile` (use it as `async with`); None for the password falls back to
+    the profile's `ssh.sudo_password_env`."""
+    from kwizard.ssh import Fleet  # noqa: PLC0415 - asyncssh loads only to connect
+
+    return Fleet(profile, decide_host_key=decide_host_key, sudo_password=sudo_password)
+
+
+async def gather_host_facts(
+    profile: Profile,
+    *,
+    decide_host_key: HostKeyQuestion | None = None,
+    sudo_password: str | None = None,
+    ssh_config: Sequence[str] | tuple[()] = (),
+) -> dict[str, Any]:
+    """Facts from every host at once (the Hosts step's "Test connections"): host -> HostFacts,
+    or the error (an SSHError-like HostError) that host gave."""
+    from kwizard.facts.gather import gather_facts  # noqa: PLC0415 - asyncssh loads only to connect
+
+    return await gather_facts(profile, decide_host_key=decide_host_key, sudo_password=sudo_password, ssh_config=ssh_config)
+
+
+@dataclass(frozen=True)
+class UnfinishedRun:
+    """The latest run of a profile that stopped before the end (what "resume" would continue)."""
+
+    path: Path
+    plan: str  # setup | reset
+    status: str
+    failed_step: str | None
+
+
+def latest_resumable_run(profile_name: str, plan: str | None = None) -> UnfinishedRun | None:
+    found = latest_resumable(profile_name, plan)
+    if found is None:
+        return None
+    state = found.load_state()
+    return UnfinishedRun(found.path, state.plan, state.status, state.failed_step)
+
+
+def plan_view(profile: Profile, *, reset: bool = False, options: ResetOptions = ResetOptions(), facts: dict[str, HostFacts | HostError] | None = None):
+    """The steps the review shows (kwizard.plan.view.StepView): the setup or reset plan, and per
+    host the commands it would run; `facts` from the last connection test fill in what they can."""
+    from kwizard.plan.view import view_plan  # noqa: PLC0415
+
+    plan = build_reset_plan(profile, options) if reset else build_setup_plan(profile)
+    return view_plan(plan, facts)
+
+
+def preflight_issues(text: str):
+    """kubeadm's own preflight errors in a step's output ([ERROR Port-6443] ...), as PreflightIssue."""
+    from kwizard.kube.preflight import parse_preflight_errors  # noqa: PLC0415
+
+    return parse_preflight_errors(text)
+
+
+def control_plane_kubeconfig_commands() -> list[str]:
+    """What another user on the control plane runs to use kubectl there."""
+    from kwizard.kube.kubeconfig import control_plane_setup_commands  # noqa: PLC0415
+
+    return control_plane_setup_commands()
+
+
+def local_kubeconfig_instructions(path: Path) -> list[str]:
+    """How to use the admin kubeconfig kwizard saved here: [export line, merge line]."""
+    from kwizard.kube.kubeconfig import kubeconfig_instructions  # noqa: PLC0415
+
+    return kubeconfig_instructions(path)
+
+
+# --- day two (kwizard/day2/): status, certificates, backups, removing nodes ---
+
+
+async def cluster_status(profile: Profile, fleet: Fleet):
+    """The cluster at a glance (kwizard.day2.status.ClusterStatus); changes nothing."""
+    from kwizard.day2.status import cluster_status as status_of  # noqa: PLC0415
+
+    session = await fleet.session(profile.control_plane.name)
+    await _require_cluster(session, profile.control_plane.name)
+    return await status_of(profile, session)
+
+
+async def _require_cluster(session, host: str) -> None:
+    from kwizard.kube.join import require_cluster  # noqa: PLC0415
+
+    await require_cluster(session, host)
+
+
+async def certificate_expiry(profile: Profile, fleet: Fleet):
+    """Every certificate and CA kubeadm manages on the control plane (kwizard.day2.certs.CertExpiry)."""
+    from kwizard.day2.certs import read_certs  # noqa: PLC0415
+
+    session = await fleet.session(profile.control_plane.name)
+    await _require_cluster(session, profile.control_plane.name)
+    return await read_certs(session)
+
+
+async def certificate_findings(profile: Profile, fleet: Fleet, facts: dict | None = None) -> list[Finding]:
+    """`kwizard check`'s certificate warnings (within 30 days); none when there is no cluster yet."""
+    from kwizard.day2.certs import CertsError, expiry_findings, read_certs  # noqa: PLC0415
+    from kwizard.plan.context import RemoteScript  # noqa: PLC0415
+
+    cp = profile.control_plane.name
+    if facts is not None and not isinstance(facts.get(cp), HostFacts):
+        return []
+    session = await fleet.session(cp)
+    status, out, _ = await session.capture(RemoteScript("test -s /etc/kubernetes/pki/ca.crt && echo yes || echo no\n"),
+                                           timeout=60)
+    if status != 0 or out.strip() != "yes":
+        return []
+    try:
+        return expiry_findings(await read_certs(session), cp)
+    except CertsError:
+        return []
+
+
+def renew_certs_plan(profile: Profile, fleet: Fleet, wait: int | None = None) -> Plan:
+    from kwizard.day2.certs import STATIC_POD_WAIT, build_renew_plan  # noqa: PLC0415
+
+    return build_renew_plan(profile, connect_work(profile, fleet), STATIC_POD_WAIT if wait is None else wait)
+
+
+def backup_plan(profile: Profile, fleet: Fleet, dest: Path) -> Plan:
+    from kwizard.day2.backup import build_backup_plan  # noqa: PLC0415
+
+    return build_backup_plan(profile, dest, connect_work(profile, fleet))
+
+
+def remove_node_plan(profile: Profile, fleet: Fleet, name: str, profile_path: Path) -> Plan:
+    from kwizard.day2.nodes import build_remove_plan  # noqa: PLC0415
+
+    return build_remove_plan(profile, name, profile_path, connect_work(profile, fleet))

@@ -4,7 +4,11 @@
 The steps come back to the App through `dismiss` (screens.wizard.StepResult);
 one worker (`_wizard`) pushes each step, waits for its result, stores the
 draft and decides the next screen, so escape, "next" and the command palette
-all move through the same loop.
+all move through the same loop. What the wizard knows (the draft, its path,
+the last connection test, the sudo password) is one `WizardState`
+(screens.state) that the screens receive. A wizard worker that raises does
+not take the app down: `on_worker_state_changed` shows the error and starts
+the loop again.
 """
 
 from __future__ import annotations
@@ -12,24 +16,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+from rich.markup import escape
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.worker import Worker, WorkerState
 
-from kwizard.profile.model import Profile
 from kwizard.profile.store import ProfileError, load, user_profiles_dir
-from kwizard.screens.connections import Gatherer, HostCheck, gather_host_checks
-from kwizard.screens.draft import new_draft
-from kwizard.screens.steps.welcome import ProfileFolder, WelcomeChoice, WelcomeScreen
-from kwizard.plan.reset import ResetOptions
-from kwizard.run.rundir import latest_resumable
-from kwizard.screens.draft import validated
+from kwizard.service import ResetOptions, latest_resumable_run
+from kwizard.screens.connections import Gatherer, gather_host_checks
 from kwizard.screens.dialogs.reset_confirm import ResetConfirmModal
-from kwizard.screens.run.screen import reset_run_screen, running_screen, setup_run_screen
-from kwizard.screens.run.launch import RunOutcome
 from kwizard.screens.dialogs.sudo_password import SudoPasswordModal, password_known, remember_sudo_password, sudo_wants_a_password
+from kwizard.screens.draft import new_draft, validated
+from kwizard.screens.run.launch import RunOutcome, fleet_factory_for
+from kwizard.screens.run.screen import reset_run_screen, running_screen, setup_run_screen
+from kwizard.screens.state import WizardState
+from kwizard.screens.steps.welcome import ProfileFolder, WelcomeChoice, WelcomeScreen
 from kwizard.screens.wizard import QUIT, RESET, RUN, STEP_TITLES, STEPS, StepResult, StepScreen, target_step
+
+WIZARD = "wizard"  # the worker group of the wizard loop
 
 LIGHT_THEME = "textual-light"
 DARK_THEME = "textual-dark"
@@ -42,7 +48,7 @@ def default_profile_folders() -> list[ProfileFolder]:
 
 class KwizardApp(App[int]):
     TITLE = "kwizard"
-    CSS_PATH = ["kwizard.tcss", "run.tcss"]
+    CSS_PATH = "kwizard.tcss"
     BINDINGS = [
         Binding("ctrl+t", "toggle_dark", "Theme", tooltip="Switch between the light and dark theme", id="theme"),
     ]
@@ -55,38 +61,35 @@ class KwizardApp(App[int]):
         gather: Gatherer = gather_host_checks,
     ) -> None:
         super().__init__()
-        self.draft: Profile = new_draft()
-        self.draft_path: Path | None = None  # where the draft was loaded from or last saved to
-        self.checks: dict[str, HostCheck] = {}  # the last "Test connections", by host name
-        self.facts: dict[str, object] = {}  # the engine's raw facts from that test, for preflight and the plan
+        self.state = WizardState(new_draft())
         self.folders = folders if folders is not None else default_profile_folders()
-        self.gather = gather
+        self.gather = gather  # the Hosts step's "Test connections" (tests give fake hosts)
         self._start_path = profile_path
         self._step: str | None = None  # the step on screen; None = welcome
-        self.resetting = False  # opened from "Reset a cluster": the review shows the reset plan
-        # Given in screens.sudo_password's modal; memory only, for this session. Every Fleet the
-        # wizard opens takes it from here (screens.run_launch, the Hosts step's Test connections).
-        self.sudo_password: str | None = None
+        self._failed_again = False  # the loop failed, was restarted, and has not shown a screen since
 
     def on_mount(self) -> None:
         self._wizard()
 
     # --- the wizard loop ---
 
-    @work(exclusive=True, group="wizard")
+    @work(exclusive=True, group=WIZARD, exit_on_error=False)
     async def _wizard(self) -> None:
-        if self._start_path is not None and self._open(Path(self._start_path)):
+        start, self._start_path = self._start_path, None
+        if start is not None and self._open(Path(start)):
             self._step = STEPS[0]
         while True:
             if self._step is None:
                 choice = await self.push_screen_wait(WelcomeScreen(self.folders))
+                self._failed_again = False
                 if choice.action == "resume" and self._open(choice.path):
                     await self._resume()
                     continue
                 if not self._welcome(choice):
                     continue
             result: StepResult = await self.push_screen_wait(self._step_screen(self._step))
-            self.draft = result.draft
+            self._failed_again = False
+            self.state.draft = result.draft
             if result.go == QUIT:
                 self.exit(0)
                 return
@@ -95,48 +98,75 @@ class KwizardApp(App[int]):
                 continue
             self._step = target_step(self._step, result.go)
 
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a worker's error ends up: shown to the user, and the app goes on.
+
+        The wizard loop is started again: on the step it was on, or, when it fails again before
+        any screen was left, on the welcome screen (the draft is kept either way)."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        self.notify(
+            escape(f"{type(error).__name__}: {error}"),
+            title="Something went wrong",
+            severity="error",
+            timeout=15,
+        )
+        if event.worker.group != WIZARD:
+            return
+        while len(self.screen_stack) > 1:
+            self.pop_screen()  # what the failed loop had pushed: the loop pushes its screen afresh
+        if self._failed_again and self._step is None:
+            return  # even the welcome screen fails: stay up, the message shown (ctrl+q quits)
+        if self._failed_again:
+            self._step = None
+        self._failed_again = True
+        self._wizard()
+
     # --- running plans (the run screen) ---
 
     async def _ask_sudo_password_if_needed(self) -> None:
         """Before a run: the last test found sudo wanting a password and none is known, so ask now
         rather than let the run stop at its first sudo step. Cancelling runs anyway (and says why)."""
-        ssh = self.draft.ssh
-        if sudo_wants_a_password(ssh, self.checks) and not password_known(self, ssh):
-            remember_sudo_password(self, await self.push_screen_wait(SudoPasswordModal(ssh.user)))
+        state = self.state
+        ssh = state.draft.ssh
+        if sudo_wants_a_password(ssh, state.checks) and not password_known(state, ssh):
+            remember_sudo_password(self, state, await self.push_screen_wait(SudoPasswordModal(ssh.user)))
 
     async def _run_setup(self) -> None:
         await self._ask_sudo_password_if_needed()
-        outcome = await self.push_screen_wait(setup_run_screen(validated(self.draft), self.draft_path))
-        self._after_run(outcome)
+        screen = setup_run_screen(validated(self.state.draft), self.state.draft_path, fleet_factory=fleet_factory_for(self, self.state))
+        self._after_run(await self.push_screen_wait(screen))
 
     async def _run_reset(self) -> None:
-        profile = validated(self.draft)
+        profile = validated(self.state.draft)
         options = await self.push_screen_wait(ResetConfirmModal(profile))
         if options is None:
             return  # kept the cluster: back on the reset review
         await self._ask_sudo_password_if_needed()
-        outcome = await self.push_screen_wait(reset_run_screen(profile, options, self.draft_path))
-        self._after_run(outcome)
+        screen = reset_run_screen(profile, options, self.state.draft_path, fleet_factory=fleet_factory_for(self, self.state))
+        self._after_run(await self.push_screen_wait(screen))
 
     async def _resume(self) -> None:
         """Continue the opened profile's unfinished run, on the run screen."""
-        profile = validated(self.draft)
-        found = latest_resumable(profile.name)
+        profile = validated(self.state.draft)
+        found = latest_resumable_run(profile.name)
         if found is None:
             return
-        if found.load_state().plan == "reset":
-            screen = reset_run_screen(profile, ResetOptions(), self.draft_path, resume_dir=found.path)
+        fleets = fleet_factory_for(self, self.state)
+        if found.plan == "reset":
+            screen = reset_run_screen(profile, ResetOptions(), self.state.draft_path, resume_dir=found.path, fleet_factory=fleets)
         else:
-            screen = setup_run_screen(profile, self.draft_path, resume_dir=found.path)
+            screen = setup_run_screen(profile, self.state.draft_path, resume_dir=found.path, fleet_factory=fleets)
         self._after_run(await self.push_screen_wait(screen))
 
     def _after_run(self, outcome: RunOutcome | None) -> None:
         """Back to the welcome screen, which offers to resume a stopped run of a saved profile;
         a stopped run of an unsaved draft goes back to the review, where it can be saved or run again."""
         finished = outcome is not None and outcome.status == "succeeded"
-        self._step = None if finished or self.draft_path is not None else "review"
+        self._step = None if finished or self.state.draft_path is not None else "review"
         if finished:
-            self.resetting = False
+            self.state.resetting = False
 
     async def action_quit(self) -> None:
         """Quitting mid-run asks first (the run screen cancels the run and leaves it resumable)."""
@@ -152,28 +182,25 @@ class KwizardApp(App[int]):
             self.exit(0)
             return False
         if choice.action == "new":
-            self.draft, self.draft_path = new_draft(), None
-            self._forget_checks()
+            self.state.draft, self.state.draft_path = new_draft(), None
+            self.state.forget_checks()
         elif not self._open(choice.path):
             return False
-        self.resetting = choice.action == "reset"
-        self._step = "review" if self.resetting else STEPS[0]
+        self.state.resetting = choice.action == "reset"
+        self._step = "review" if self.state.resetting else STEPS[0]
         return True
 
     def _open(self, path: Path | None) -> bool:
         if path is None:
             return False
         try:
-            self.draft = load(path)
+            self.state.draft = load(path)
         except ProfileError as exc:
             self.notify(str(exc), title=f"Cannot open {path.name}", severity="error", timeout=10)
             return False
-        self.draft_path = path
-        self._forget_checks()
+        self.state.draft_path = path
+        self.state.forget_checks()
         return True
-
-    def _forget_checks(self) -> None:
-        self.checks, self.facts = {}, {}
 
     def _step_screen(self, step: str) -> Screen[StepResult]:
         # Imported here so each screen module stays independent of the App module.
@@ -182,9 +209,14 @@ class KwizardApp(App[int]):
         from kwizard.screens.steps.pod_network import PodNetworkScreen  # noqa: PLC0415
         from kwizard.screens.steps.review import ResetReviewScreen, ReviewScreen  # noqa: PLC0415
 
-        review = ResetReviewScreen if self.resetting else ReviewScreen
-        screens = {"hosts": HostsScreen, "plugin": PluginScreen, "network": PodNetworkScreen, "review": review}
-        return screens[step](self.draft)
+        state = self.state
+        screens = {
+            "hosts": lambda: HostsScreen(state, self.gather),
+            "plugin": lambda: PluginScreen(state),
+            "network": lambda: PodNetworkScreen(state),
+            "review": lambda: (ResetReviewScreen if state.resetting else ReviewScreen)(state, self.folders),
+        }
+        return screens[step]()
 
     # --- commands and keys ---
 

@@ -1,6 +1,6 @@
 """'Test connections': gather facts from every host at once and say, per host, what was found.
 
-The engine (kwizard.facts) does the work; this module only turns its answer
+The engine (kwizard.service.gather_host_facts) does the work; this module only turns its answer
 into what the Hosts screen shows: a short status for the table, the detail
 lines for the highlighted host, and the host's network for the pod network
 checks. The App is given a `Gatherer` so tests can stand in for the hosts.
@@ -8,18 +8,16 @@ checks. The App is given a `Gatherer` so tests can stand in for the hosts.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from kwizard.facts.hostnet import HostNetwork
 from kwizard.profile.model import Profile
+from kwizard.service import HostKeyQuestion, gather_host_facts
 
 if TYPE_CHECKING:
-    from kwizard.facts.model import HostFacts  # imported for real only when a test runs: it loads asyncssh
-
-# (host name, address, key type, SHA256 fingerprint) -> trust it?  (kwizard.ssh.HostKeyDecision)
-HostKeyQuestion = Callable[[str, str, str, str], Awaitable[bool]]
+    from kwizard.facts.model import HostFacts
 
 
 @dataclass(frozen=True)
@@ -113,10 +111,8 @@ async def gather_host_checks(
     *,
     sudo_password: str | None = None,
 ) -> tuple[dict[str, HostCheck], dict[str, Any]]:
-    """The real thing: kwizard.facts over SSH, every host at once."""
-    from kwizard.facts.gather import gather_facts  # noqa: PLC0415 - loads asyncssh only when a test runs
-
-    results = await gather_facts(profile, decide_host_key=ask, ssh_config=ssh_config, sudo_password=sudo_password)
+    """The real thing: the hosts' facts over SSH, every host at once (asyncssh loads only now)."""
+    results = await gather_host_facts(profile, decide_host_key=ask, ssh_config=ssh_config, sudo_password=sudo_password)
     checks: dict[str, HostCheck] = {}
     facts: dict[str, Any] = {}
     for host, result in results.items():

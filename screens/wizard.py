@@ -1,8 +1,8 @@
 """How the step screens hand back their answers: one typed result per screen.
 
-Each step screen is a `Screen[StepResult]`: it gets a copy of the App's draft
-when it is pushed and dismisses with the draft as it left it plus where to go
-next. The App's wizard loop (screens.app) is the only place that stores the
+Each step screen is a `Screen[StepResult]`: it gets the App's `WizardState`
+(screens.state) when it is pushed, works on its own copy of the draft, and
+dismisses with the draft as it left it plus where to go next. The App's wizard loop (screens.app) is the only place that stores the
 draft, so no screen ever edits shared state behind another's back.
 """
 
@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from kwizard.screens.widgets.header import Header
 from textual.widgets import Button, Footer, Static
 
 from kwizard.profile.model import Profile
+from kwizard.screens.widgets.header import Header
+
+if TYPE_CHECKING:
+    from kwizard.screens.state import WizardState
 
 # The wizard's steps in order; names double as command palette targets.
 STEPS: tuple[str, ...] = ("hosts", "plugin", "network", "review")
@@ -69,9 +73,10 @@ class StepScreen(Screen[StepResult]):
         Binding("ctrl+n", "leave('next')", "Next", tooltip="Go on to the next step", id="next"),
     ]
 
-    def __init__(self, draft: Profile) -> None:
+    def __init__(self, state: WizardState) -> None:
         super().__init__()
-        self.draft = draft
+        self.state = state  # the App's: connection checks, where the draft is saved, the sudo password
+        self.draft = state.draft  # this screen's copy, handed back on leaving (the App stores it)
         # Set before mounting: a title change after mount reaches the Header's watcher, which
         # fails (Textual's NoMatches on HeaderTitle) if the screen is already being dismissed.
         self.sub_title = STEP_TITLES[self.STEP]

@@ -161,3 +161,9 @@ def test_version_and_validate_do_not_load_textual():
     code = "import sys; from kwizard.cli.main import main\ntry:\n main(['--version'])\nexcept SystemExit: pass\nprint('textual' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().endswith("False"), result.stdout + result.stderr
+
+
+def test_the_face_and_the_service_load_asyncssh_only_when_a_fleet_opens():
+    code = "import sys, kwizard.screens.app, kwizard.service; print('asyncssh' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.stdout.strip() == "False", result.stdout + result.stderr

@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
+from kwizard.files import NotARegularFile, refuse_non_regular
 from kwizard.kube import kubeconfig
+from kwizard.kube.join import require_cluster
 from kwizard.plan import scripts
-from kwizard.cli.printers import JsonPrinter, TextPrinter, format_finding
+from kwizard.checks.findings import format_finding
+from kwizard.facts.model import HostError, HostFacts
+from kwizard.cli.printers import JsonPrinter, TextPrinter
 from kwizard.profile.model import HostKeyPolicy, Profile
 from kwizard.plan.setup import build_setup_plan
 from kwizard.plan.view import format_plan
 from kwizard.profile.store import ProfileError, load
 from kwizard.plan.reset import ResetOptions, build_reset_plan
+from kwizard.run.outcome import RunOutcome
 
 from kwizard.cli.exitcodes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_PREFLIGHT, EXIT_STEP_FAILED
 
@@ -38,8 +44,14 @@ def _is_terminal() -> bool:
     return sys.stdin.isatty() and sys.stdout.isatty()
 
 
-def read_sudo_password(args: argparse.Namespace) -> str | None:
+def read_sudo_password(args: argparse.Namespace, profile: Profile | None = None) -> str | None:
     if not getattr(args, "sudo_password_stdin", False):
+        name = profile.ssh.sudo_password_env if profile is not None else None
+        if name and not os.environ.get(name):
+            raise BadInput(
+                f"ssh.sudo_password_env names the variable {name}, which is not set here: "
+                f"export {name} before running kwizard, or pipe the password in with --sudo-password-stdin"
+            )
         return None
     line = sys.stdin.readline()
     if not line:
@@ -74,9 +86,10 @@ def host_key_decision(profile: Profile, args: argparse.Namespace):
 
 
 def open_fleet(profile: Profile, args: argparse.Namespace):
-    from kwizard.ssh import Fleet  # noqa: PLC0415
+    """The Fleet every command runs over: the service's, as the TUI opens it."""
+    from kwizard.service import open_fleet  # noqa: PLC0415
 
-    return Fleet(profile, decide_host_key=host_key_decision(profile, args), sudo_password=read_sudo_password(args))
+    return open_fleet(profile, decide_host_key=host_key_decision(profile, args), sudo_password=read_sudo_password(args, profile))
 
 
 def listeners_for(args: argparse.Namespace):
@@ -109,6 +122,9 @@ async def _check(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     async with open_fleet(profile, args) as fleet:
         result = await check(profile, fleet)
+        from kwizard.service import certificate_findings  # noqa: PLC0415 - day two: certificates expiring soon
+
+        result.findings.extend(await certificate_findings(profile, fleet, result.facts))
     if args.output == "jsonl":
         from kwizard.run.events import FindingReported  # noqa: PLC0415
 
@@ -124,9 +140,10 @@ async def _check(args: argparse.Namespace) -> int:
     return EXIT_OK if result.ok else EXIT_PREFLIGHT
 
 
-def _facts_line(facts) -> str:
-    describe = getattr(facts, "summary", None)
-    return describe() if callable(describe) else str(facts)
+def _facts_line(facts: HostFacts | HostError) -> str:
+    if isinstance(facts, HostFacts):
+        return facts.summary()
+    return f"{facts.kind}: {facts.message}"  # the fix follows in the finding below
 
 
 # --- apply / reset ---
@@ -165,7 +182,7 @@ async def _run_plan_command(args: argparse.Namespace, command: str, what: str) -
 async def _apply(args: argparse.Namespace) -> int:
     code, profile, result = await _run_plan_command(args, "apply", "set up a Kubernetes cluster on {hosts}")
     if code == EXIT_OK and args.output == "text":
-        print_finish(profile, result.values, args.profile)
+        print_finish(profile, result.outcome, args.profile)
     return code
 
 
@@ -183,13 +200,12 @@ def _say_failed(result, command: str, profile_path: str) -> None:
     )
 
 
-def print_finish(profile: Profile, values: dict, profile_path: str) -> None:
+def print_finish(profile: Profile, outcome: RunOutcome, profile_path: str) -> None:
     """The end of a setup: what to copy to grow and use the cluster."""
-    nodes = values.get("nodes") or []
     print("\nThe cluster is up.")
-    for node in nodes:
+    for node in outcome.nodes:
         print(f"  {node.name:24} {node.status:9} {','.join(node.roles):16} {node.version}")
-    join = values.get("join_command")
+    join = outcome.join_command
     if join is not None:
         print("\nTo join more workers, run this on each as root (the token lives 24 h;")
         print(f"`kwizard join-command {profile_path}` makes a fresh one):\n")
@@ -201,9 +217,9 @@ def print_finish(profile: Profile, values: dict, profile_path: str) -> None:
     print("for another user there, run:")
     for line in kubeconfig.control_plane_setup_commands():
         print(f"  {line}")
-    path = values.get("kubeconfig_path")
+    path = outcome.kubeconfig_path
     if path:
-        export, merge = kubeconfig.kubeconfig_instructions(Path(path))
+        export, merge = kubeconfig.kubeconfig_instructions(path)
         print(f"\nHere, kwizard saved the admin kubeconfig to {path} (mode 0600). Use it with:")
         print(f"  {export}")
         print("or merge it into your ~/.kube/config (the old one is kept as ~/.kube/config.bak):")
@@ -235,16 +251,22 @@ async def _join_command(args: argparse.Namespace) -> int:
 async def _kubeconfig(args: argparse.Namespace) -> int:
     profile = load_profile(args.profile)
     dest = Path(args.output_file).expanduser() if args.output_file else None
+    if dest is not None:
+        try:
+            refuse_non_regular(dest)  # before connecting: --force never replaces a device or a folder
+        except NotARegularFile as exc:
+            raise BadInput(f"--output-file: {exc}") from None
     if dest is not None and dest.exists() and not args.force:
         raise BadInput(f"--output-file: {dest} already exists; choose another path or add --force to replace it")
     async with open_fleet(profile, args) as fleet:
         session = await fleet.session(profile.control_plane.name)
+        await require_cluster(session, profile.control_plane.name)
         admin_conf = await session.download(scripts.ADMIN_CONF, sudo=True)
     try:
         path = kubeconfig.write_kubeconfig(
             admin_conf, profile.name, dest_dir=dest.parent if dest else None, file_name=dest.name if dest else None
         )
-    except (kubeconfig.KubeconfigError, OSError) as exc:
+    except (kubeconfig.KubeconfigError, NotARegularFile, OSError) as exc:
         raise BadInput(f"cannot write the kubeconfig: {exc}") from None
     print(f"admin kubeconfig for {profile.name} written to {path} (mode 0600)")
     for line in kubeconfig.kubeconfig_instructions(path):

@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Static
 
 from kwizard.profile.model import Profile
-from kwizard.plan.reset import ResetOptions
+from kwizard.service import ResetOptions
 
 
 class ResetConfirmModal(ModalScreen[ResetOptions | None]):

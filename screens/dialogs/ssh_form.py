@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,6 +14,9 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
 from kwizard.profile.model import HostKeyPolicy, SSHSettings
 from kwizard.screens.draft import field_errors
 from kwizard.screens.dialogs.sudo_password import SudoPasswordModal, known_sudo_password, remember_sudo_password
+
+if TYPE_CHECKING:
+    from kwizard.screens.state import WizardState
 
 TEXT_FIELDS = {
     # field: (label, placeholder)
@@ -50,9 +53,10 @@ class SSHSettingsModal(ModalScreen[SSHSettings | None]):
         Binding("ctrl+s", "save", "Save", tooltip="Keep these SSH defaults (only when every field is valid)"),
     ]
 
-    def __init__(self, ssh: SSHSettings) -> None:
+    def __init__(self, ssh: SSHSettings, state: WizardState) -> None:
         super().__init__()
         self.ssh = ssh
+        self.state = state  # the sudo password button keeps the password there
 
     def compose(self) -> ComposeResult:
         yield Footer()  # this dialog's own keys, where every screen shows them
@@ -116,8 +120,10 @@ class SSHSettingsModal(ModalScreen[SSHSettings | None]):
     @on(Button.Pressed, "#sudo-password-button")
     def _ask_sudo_password(self) -> None:
         user = self.query_one("#user", Input).value.strip() or self.ssh.user
-        known = known_sudo_password(self.app) is not None
-        self.app.push_screen(SudoPasswordModal(user, known=known), lambda answer: remember_sudo_password(self.app, answer))
+        known = known_sudo_password(self.state) is not None
+        self.app.push_screen(
+            SudoPasswordModal(user, known=known), lambda answer: remember_sudo_password(self.app, self.state, answer)
+        )
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -2,8 +2,8 @@
 
 A profile never holds a secret (`ssh.sudo_password_env` names a variable at
 most), so when the hosts' sudo wants a password and no variable gives one,
-the user types it here. It lives in one place, `app.sudo_password`, for this
-app session only: never in the draft, the profile, the logs or the run
+the user types it here. It lives in one place, the App's `WizardState.sudo_password`,
+for this app session only: never in the draft, the profile, the logs or the run
 folder. Every Fleet the wizard opens (Test connections, runs, the done
 screen) takes it from there, and the Fleet hands it to the runner to mask.
 """
@@ -11,7 +11,7 @@ screen) takes it from there, and the Fleet hands it to the runner to mask.
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import App, ComposeResult
@@ -22,29 +22,32 @@ from textual.widgets import Button, Footer, Input, Static
 
 from kwizard.profile.model import SSHSettings
 
+if TYPE_CHECKING:
+    from kwizard.screens.state import WizardState
+
 FORGET = ""  # the modal's answer for "forget the one given"; None means "leave it as it was"
 
 
-def known_sudo_password(app: App[Any]) -> str | None:
-    """The password given in this session, if any (the App is the one place that holds it)."""
-    return getattr(app, "sudo_password", None)
+def known_sudo_password(state: WizardState) -> str | None:
+    """The password given in this session, if any (the wizard's state is the one place that holds it)."""
+    return state.sudo_password
 
 
-def remember_sudo_password(app: App[Any], answer: str | None) -> None:
-    """Keep (or forget) what the modal answered, on the App only, and say what happens next."""
+def remember_sudo_password(app: App[Any], state: WizardState, answer: str | None) -> None:
+    """Keep (or forget) what the modal answered, in the wizard's state only, and say what happens next."""
     if answer is None:
         return
-    app.sudo_password = answer or None  # type: ignore[attr-defined]
+    state.sudo_password = answer or None
     if answer:
         app.notify("Kept in memory until kwizard quits. Test connections (t) to check it.", title="Sudo password set")
     else:
         app.notify("The sudo password given earlier is forgotten.", title="Sudo password")
 
 
-def password_known(app: App[Any], ssh: SSHSettings) -> bool:
+def password_known(state: WizardState, ssh: SSHSettings) -> bool:
     """Whether a Fleet opened now would have a sudo password: given here, or from `sudo_password_env`."""
     from_env = os.environ.get(ssh.sudo_password_env) if ssh.sudo_password_env else None
-    return bool(known_sudo_password(app) or from_env)
+    return bool(known_sudo_password(state) or from_env)
 
 
 def sudo_wants_a_password(ssh: SSHSettings, checks: dict[str, Any]) -> list[str]:

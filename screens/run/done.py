@@ -23,11 +23,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from kwizard.screens.widgets.header import Header
 from textual.widgets import Button, Footer, Static
 
-from kwizard.kube import kubeconfig
+from kwizard import service
 from kwizard.profile.model import Profile
+from kwizard.screens.widgets.header import Header
 
 PROXY_URL = "http://localhost:8001/"
 DASHBOARD_URL = (
@@ -61,10 +61,10 @@ class FinishSummary:
 
     @classmethod
     def from_result(cls, profile: Profile, result: Any, profile_path: Path | None) -> FinishSummary:
-        values = result.values
-        path = values.get("kubeconfig_path")
-        return cls(profile, values.get("join_command"), Path(path) if path else None,
-                   tuple(values.get("nodes") or ()), result.run_dir, profile_path)
+        outcome = result.outcome  # kwizard.run.outcome.RunOutcome: what the run left
+        path = outcome.kubeconfig_path
+        return cls(profile, outcome.join_command, Path(path) if path else None,
+                   tuple(outcome.nodes), result.run_dir, profile_path)
 
 
 class ClusterAccess(Protocol):
@@ -81,16 +81,12 @@ class FleetCluster:
     fleet_factory: Any
 
     async def new_join_command(self) -> Any:
-        from kwizard.service import new_join_command  # noqa: PLC0415
-
         async with self.fleet_factory(self.profile) as fleet:
-            return await new_join_command(self.profile, fleet)
+            return await service.new_join_command(self.profile, fleet)
 
     async def nodes(self) -> list[Any]:
-        from kwizard.service import current_nodes  # noqa: PLC0415
-
         async with self.fleet_factory(self.profile) as fleet:
-            return await current_nodes(self.profile, fleet)
+            return await service.current_nodes(self.profile, fleet)
 
 
 def nodes_text(nodes: tuple[Any, ...] | list[Any]) -> str:
@@ -140,7 +136,7 @@ class DoneScreen(Screen[str]):
                              Button("New token", id="new-token", compact=True), classes="copy-row")
             yield Static("", id="join-note", classes="note")
             yield Static(f"kubectl on the control plane [dim]({escape(cp.name)}, as {escape(cp_user)})[/]", classes="section-title")
-            yield Static(escape("\n".join(kubeconfig.control_plane_setup_commands())), id="cp-setup", classes="command")
+            yield Static(escape("\n".join(service.control_plane_kubeconfig_commands())), id="cp-setup", classes="command")
             yield copy_row("copy-cp-setup")
             yield Static("kubectl here", classes="section-title")
             yield Static(self._local_kubeconfig_text(), id="local-kubeconfig", classes="command")
@@ -178,7 +174,7 @@ class DoneScreen(Screen[str]):
         path = self.summary.kubeconfig_path
         if path is None:
             return "[dim]No local kubeconfig was written; `kwizard kubeconfig PROFILE` fetches one.[/]"
-        export = kubeconfig.kubeconfig_instructions(path)[0]
+        export = service.local_kubeconfig_instructions(path)[0]
         return f"kwizard saved the admin kubeconfig to (mode 0600):\n{escape(str(path))}\n{escape(export)}"
 
     def _replay_text(self) -> str:
@@ -192,9 +188,9 @@ class DoneScreen(Screen[str]):
         path = self.summary.kubeconfig_path
         texts = {
             "join": self.join.command() if self.join is not None else None,
-            "cp-setup": "\n".join(kubeconfig.control_plane_setup_commands()),
+            "cp-setup": "\n".join(service.control_plane_kubeconfig_commands()),
             "kubeconfig-path": str(path) if path else None,
-            "export": kubeconfig.kubeconfig_instructions(path)[0] if path else None,
+            "export": service.local_kubeconfig_instructions(path)[0] if path else None,
             "proxy": "kubectl proxy",
         }
         return texts.get(what)

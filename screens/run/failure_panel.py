@@ -11,8 +11,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Static
 
-from kwizard.kube.preflight import parse_preflight_errors
 from kwizard.screens.run.state import StepFailure
+from kwizard.service import preflight_issues
 
 
 def describe_failure(failure: StepFailure) -> str:
@@ -42,7 +42,7 @@ def describe_failure(failure: StepFailure) -> str:
 def _kubeadm_preflight_names(failure: StepFailure) -> list[str]:
     """kubeadm's own names for its preflight errors ([ERROR Port-6443]), as the user would search them."""
     text = "\n".join(line for tail in failure.tails.values() for line in tail)
-    return [f"[{issue.level.value.upper()} {issue.name}]" for issue in parse_preflight_errors(text)]
+    return [f"[{issue.level.value.upper()} {issue.name}]" for issue in preflight_issues(text)]
 
 
 class FailurePanel(Vertical):

@@ -22,16 +22,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from kwizard.screens.widgets.header import Header
 from textual.widgets import Button, Footer, Static
 
-from kwizard.run.events import Event, FindingReported, HostLine, HostSkipped, RunStarted, StepFinished, StepStarted
 from kwizard.profile.model import Profile
-from kwizard.plan.reset import ResetOptions
+from kwizard.run.events import Event, FindingReported, HostLine, HostSkipped, RunStarted, StepFinished, StepStarted
+from kwizard.service import ResetOptions
 from kwizard.screens.dialogs.confirm import ConfirmModal
 from kwizard.screens.run.failure_panel import FailurePanel
+from kwizard.screens.run.launch import FleetFactory, RunLauncher, RunOutcome, ServiceLauncher, fleet_factory_for
+from kwizard.screens.widgets.header import Header
 from kwizard.screens.widgets.log_pane import ALL_HOSTS, LogArea
-from kwizard.screens.run.launch import EngineLauncher, FleetFactory, RunLauncher, RunOutcome, fleet_factory_for
 from kwizard.screens.run.state import RunProgress
 from kwizard.screens.run.widgets import StepList, run_status_line
 
@@ -64,7 +64,7 @@ def setup_run_screen(
     fleet_factory: FleetFactory | None = None,
 ) -> RunScreen:
     """The setup plan of `profile`; `resume_dir` continues that earlier run instead of starting anew."""
-    launcher = EngineLauncher(profile, fleet_factory, "setup", profile_path)  # type: ignore[arg-type]
+    launcher = ServiceLauncher(profile, fleet_factory, "setup", profile_path)
     return RunScreen(launcher, resume_dir=resume_dir)
 
 
@@ -76,7 +76,7 @@ def reset_run_screen(
     resume_dir: Path | None = None,
     fleet_factory: FleetFactory | None = None,
 ) -> RunScreen:
-    launcher = EngineLauncher(profile, fleet_factory, "reset", profile_path, options)  # type: ignore[arg-type]
+    launcher = ServiceLauncher(profile, fleet_factory, "reset", profile_path, options)
     return RunScreen(launcher, resume_dir=resume_dir)
 
 

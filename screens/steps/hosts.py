@@ -24,7 +24,8 @@ from kwizard.screens.dialogs.sudo_password import SudoPasswordModal, known_sudo_
 from kwizard.screens.wizard import StepScreen, button_row
 
 if TYPE_CHECKING:
-    from kwizard.screens.app import KwizardApp
+    from kwizard.screens.connections import Gatherer
+    from kwizard.screens.state import WizardState
 
 TESTING = "… testing"
 NOT_TESTED = "not tested"
@@ -48,14 +49,11 @@ class HostsScreen(StepScreen):
             super().__init__()
             self.checks, self.facts = checks, facts
 
-    def __init__(self, draft: Profile) -> None:
-        super().__init__(draft)
-        self.hosts: list[Host] = list(draft.hosts)
-        self.ssh = draft.ssh
-
-    @property
-    def kwizard(self) -> KwizardApp:
-        return self.app  # type: ignore[return-value]
+    def __init__(self, state: WizardState, gather: Gatherer) -> None:
+        super().__init__(state)
+        self.gather = gather
+        self.hosts: list[Host] = list(self.draft.hosts)
+        self.ssh = self.draft.ssh
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="hosts-body"):
@@ -85,7 +83,7 @@ class HostsScreen(StepScreen):
     # --- the table ---
 
     def _status(self, host: Host) -> str:
-        check = self.kwizard.checks.get(host.name)
+        check = self.state.checks.get(host.name)
         return check.summary if check else NOT_TESTED
 
     def _refresh_table(self, keep: str | None = None) -> None:
@@ -116,7 +114,7 @@ class HostsScreen(StepScreen):
     def _show_details(self) -> None:
         host = self._highlighted()
         panel = self.query_one("#host-details", Static)
-        check = self.kwizard.checks.get(host.name) if host else None
+        check = self.state.checks.get(host.name) if host else None
         if host is None:
             panel.update("")
         elif check is None:
@@ -129,7 +127,7 @@ class HostsScreen(StepScreen):
 
     def _sudo_hint(self, check: HostCheck) -> str:
         """Under a host whose sudo said no: how to give the password, when none is known yet."""
-        if not sudo_wants_a_password(self.ssh, {check.host: check}) or password_known(self.app, self.ssh):
+        if not sudo_wants_a_password(self.ssh, {check.host: check}) or password_known(self.state, self.ssh):
             return ""
         return "\n[b]p[/]: give the sudo password (kept in memory only), then t to test again"
 
@@ -157,21 +155,21 @@ class HostsScreen(StepScreen):
         if host is not None:
             self.hosts[self.hosts.index(current)] = host
             if (host.name, host.address) != (current.name, current.address):
-                self.kwizard.checks.pop(current.name, None)  # a test of the old address says nothing now
+                self.state.checks.pop(current.name, None)  # a test of the old address says nothing now
             self._refresh_table(keep=host.name)
 
     def action_remove(self) -> None:
         host = self._highlighted()
         if host is not None:
             self.hosts.remove(host)
-            self.kwizard.checks.pop(host.name, None)
+            self.state.checks.pop(host.name, None)
             self._refresh_table()
             self.notify(f"Removed {host.name}.", timeout=3)
 
     @on(Button.Pressed, "#ssh")
     @work
     async def action_ssh(self) -> None:
-        ssh = await self.app.push_screen_wait(SSHSettingsModal(self.ssh))
+        ssh = await self.app.push_screen_wait(SSHSettingsModal(self.ssh, self.state))
         if ssh is not None:
             self.ssh = ssh
             self.query_one("#ssh-summary", Static).update(describe_ssh(ssh))
@@ -186,8 +184,8 @@ class HostsScreen(StepScreen):
     async def action_sudo_password(self) -> None:
         if not self.ssh.sudo:
             return
-        answer = await self.app.push_screen_wait(SudoPasswordModal(self.ssh.user, known=known_sudo_password(self.app) is not None))
-        remember_sudo_password(self.app, answer)
+        answer = await self.app.push_screen_wait(SudoPasswordModal(self.ssh.user, known=known_sudo_password(self.state) is not None))
+        remember_sudo_password(self.app, self.state, answer)
         self._show_details()
 
     # --- test connections ---
@@ -208,7 +206,7 @@ class HostsScreen(StepScreen):
     @work(exclusive=True, group="connections")
     async def _test_connections(self, profile: Profile) -> None:
         try:
-            checks, facts = await self.kwizard.gather(profile, self._ask_host_key, sudo_password=self.kwizard.sudo_password)
+            checks, facts = await self.gather(profile, self._ask_host_key, sudo_password=self.state.sudo_password)
         except Exception as exc:  # the gatherer itself failed (not one host): say so, keep the screen
             self.notify(f"{type(exc).__name__}: {exc}", title="Test connections failed", severity="error")
             checks, facts = {}, {}
@@ -222,8 +220,7 @@ class HostsScreen(StepScreen):
 
     @on(ConnectionsTested)
     def _tested(self, message: ConnectionsTested) -> None:
-        self.kwizard.checks = dict(message.checks)
-        self.kwizard.facts = dict(message.facts)
+        self.state.tested(message.checks, message.facts)
         self._refresh_table()
         failed = [c for c in message.checks.values() if not c.reachable]
         if failed:
@@ -232,7 +229,7 @@ class HostsScreen(StepScreen):
         elif message.checks:
             self.notify(f"All {len(message.checks)} hosts answered.", title="Connections OK")
         refused = sudo_wants_a_password(self.ssh, message.checks)
-        if refused and not password_known(self.app, self.ssh):
+        if refused and not password_known(self.state, self.ssh):
             self.notify(
                 f"sudo said no on {', '.join(refused)}: press p to give the sudo password (kept in memory only).",
                 title="Sudo needs a password?", severity="warning", timeout=10,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -12,6 +14,9 @@ from kwizard.profile.model import CNI, Profile
 from kwizard.screens.steps.cluster_options import fitting_options
 from kwizard.screens.draft import updated
 from kwizard.screens.wizard import StepScreen, button_row
+
+if TYPE_CHECKING:
+    from kwizard.screens.state import WizardState
 
 # The one line for someone who does not know what a CNI plugin is.
 RECOMMENDATION = "Not sure? Pick Flannel: the simplest, fine for a first cluster. Need NetworkPolicy? Calico."
@@ -43,9 +48,9 @@ def switched_pod_cidr(current: str, old: CNI, new: CNI) -> str:
 class PluginScreen(StepScreen):
     STEP = "plugin"
 
-    def __init__(self, draft: Profile) -> None:
-        super().__init__(draft)
-        self.choice: CNI = draft.cluster.cni
+    def __init__(self, state: WizardState) -> None:
+        super().__init__(state)
+        self.choice: CNI = self.draft.cluster.cni
 
     def compose_body(self) -> ComposeResult:
         with Horizontal(id="plugin-body"):

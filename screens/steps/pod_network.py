@@ -1,5 +1,9 @@
 """Pod network: pod and service CIDRs checked as you type against the hosts' own networks,
-the advertise address, the Kubernetes version and the plugin's options, and the cluster toggles."""
+the advertise address, the Kubernetes version and the plugin's options, and the cluster toggles.
+
+A CIDR the profile would refuse (kwizard.profile.model's ClusterSpec: not a CIDR, host bits,
+IPv6) is said under its field in the model's own words, and Next waits until it is fixed; the
+clash checks against the hosts' networks only run on values the profile takes."""
 
 from __future__ import annotations
 
@@ -24,9 +28,10 @@ from kwizard.screens.draft import field_errors, updated
 from kwizard.screens.wizard import StepScreen, button_row
 
 if TYPE_CHECKING:
-    from kwizard.screens.app import KwizardApp
+    from kwizard.screens.state import WizardState
 
 AUTO = "auto"
+CIDR_FIELDS = ("pod_cidr", "service_cidr")
 TOGGLES = {
     # ClusterSpec field: what it does, in one line
     "schedule_on_control_plane": "Run workloads on the control plane too (always on for a one-host cluster)",
@@ -61,17 +66,13 @@ class PodNetworkScreen(StepScreen):
         Binding("ctrl+g", "use_suggested", "Use suggested", tooltip="Replace the pod CIDR with one that clashes with nothing"),
     ]
 
-    def __init__(self, draft: Profile) -> None:
-        super().__init__(draft)
+    def __init__(self, state: WizardState) -> None:
+        super().__init__(state)
         self.suggestion: str | None = None
 
     @property
-    def kwizard(self) -> KwizardApp:
-        return self.app  # type: ignore[return-value]
-
-    @property
     def networks(self) -> list[HostNetwork]:
-        return [c.network for c in self.kwizard.checks.values() if c.network is not None]
+        return [c.network for c in self.state.checks.values() if c.network is not None]
 
     def compose_body(self) -> ComposeResult:
         cluster = self.draft.cluster
@@ -80,8 +81,10 @@ class PodNetworkScreen(StepScreen):
                 with Vertical(id="cidr-inputs"):
                     yield Label("Pod CIDR")
                     yield Input(cluster.pod_cidr, id="pod_cidr", placeholder="e.g. 10.244.0.0/16", compact=True)
+                    yield Static("", id="pod_cidr-error", classes="field-error")
                     yield Label("Service CIDR")
                     yield Input(cluster.service_cidr, id="service_cidr", placeholder="e.g. 10.96.0.0/12", compact=True)
+                    yield Static("", id="service_cidr-error", classes="field-error")
                     yield Button("Use suggested", id="use-suggested", compact=True, tooltip="ctrl+g: take the suggested pod CIDR")
                 yield Static("", id="findings")
             yield Label("Advertise address (the API server's address on the control plane)")
@@ -102,22 +105,43 @@ class PodNetworkScreen(StepScreen):
 
     # --- CIDRs ---
 
+    def refused_cidrs(self) -> dict[str, str]:
+        """{field: the profile model's own message} for each CIDR as typed that a profile would refuse."""
+        refused: dict[str, str] = {}
+        for name in CIDR_FIELDS:
+            refused.update(field_errors(ClusterSpec, {name: self._value(name)}))
+        return refused
+
     @on(Input.Changed)
     def _check(self) -> None:
         pod, service = self._value("pod_cidr"), self._value("service_cidr")
+        refused = self.refused_cidrs()
+        for name in CIDR_FIELDS:
+            message = refused.get(name, "")
+            error = self.query_one(f"#{name}-error", Static)
+            error.update(escape(message))
+            error.display = bool(message)
         nodes, plugin = len(self.draft.hosts), self.draft.cluster.cni.value
-        pod_findings = check_pod_cidr(pod, service, self.networks, nodes, plugin)
-        findings = pod_findings + check_service_cidr(service, self.networks)
-        self.suggestion = self._suggest(service) if any(is_clash(f) for f in pod_findings) else None
-        text = render_findings([f for f in findings if f.level is not Level.INFO]) or "[green]✓[/] no clashes found"
-        if not self.networks:
-            text += "\n[dim]Not checked against the hosts' networks: test connections on the Hosts step first.[/]"
-        if self.suggestion:
-            text += f"\n\nSuggested pod CIDR: [b]{self.suggestion}[/] (ctrl+g to use it)"
+        if refused:
+            # The clash checks compare networks the profile takes: until then, only the refusal counts.
+            pod_findings, service_findings = [], []
+            self.suggestion = None
+            text = "[red]✗[/] not checked for clashes: fix the CIDR the profile refuses (said under it) first"
+        else:
+            pod_findings = check_pod_cidr(pod, service, self.networks, nodes, plugin)
+            service_findings = check_service_cidr(service, self.networks)
+            self.suggestion = self._suggest(service) if any(is_clash(f) for f in pod_findings) else None
+            shown = [f for f in pod_findings + service_findings if f.level is not Level.INFO]
+            text = render_findings(shown) or "[green]✓[/] no clashes found"
+            if not self.networks:
+                text += "\n[dim]Not checked against the hosts' networks: test connections on the Hosts step first.[/]"
+            if self.suggestion:
+                text += f"\n\nSuggested pod CIDR: [b]{self.suggestion}[/] (ctrl+g to use it)"
         self.query_one("#findings", Static).update(text)
         self.query_one("#use-suggested", Button).display = self.suggestion is not None
-        for name, errors in (("pod_cidr", pod_findings), ("service_cidr", findings[len(pod_findings):])):
-            self.query_one(f"#{name}", Input).set_class(any(f.is_error for f in errors), "-invalid")
+        for name, errors in (("pod_cidr", pod_findings), ("service_cidr", service_findings)):
+            invalid = name in refused or any(f.is_error for f in errors)
+            self.query_one(f"#{name}", Input).set_class(invalid, "-invalid")
         self.refresh_bindings()
 
     def _suggest(self, service: str) -> str | None:
@@ -146,7 +170,7 @@ class PodNetworkScreen(StepScreen):
 
     def _advertise_choice(self):
         cp = next((h for h in self.draft.hosts if h.role.value == "control-plane"), None)
-        check = self.kwizard.checks.get(cp.name) if cp else None
+        check = self.state.checks.get(cp.name) if cp else None
         return choose_advertise_address(check.network) if check and check.network else None
 
     def _advertise_options(self) -> list[tuple[str, str]]:
@@ -188,9 +212,10 @@ class PodNetworkScreen(StepScreen):
     def collect(self) -> Profile:
         cluster = self.draft.cluster
         changes: dict[str, object] = {}
-        for name in ("pod_cidr", "service_cidr"):
-            if not field_errors(ClusterSpec, {name: self._value(name)}):
-                changes[name] = self._value(name)  # an invalid one is not kept: leaving keeps the last good value
+        refused = self.refused_cidrs()
+        for name in CIDR_FIELDS:
+            if name not in refused:
+                changes[name] = self._value(name)  # a refused one is not kept (Next waits for it; Back keeps the last good value)
         changes["advertise_address"] = self.query_one("#advertise", Select).value
         changes.update(self.query_one(ClusterOptions).changes())
         for field in TOGGLES:
@@ -201,10 +226,20 @@ class PodNetworkScreen(StepScreen):
         return updated(self.draft, cluster=cluster.model_copy(update=changes))
 
     def problems_before_next(self, draft: Profile) -> list[str]:
+        refused = self.refused_cidrs()
+        options = self.query_one(ClusterOptions).problems()
+        if refused:
+            return list(refused.values()) + options
         pod, service = self._value("pod_cidr"), self._value("service_cidr")
         nodes, plugin = len(draft.hosts), draft.cluster.cni.value
         findings = check_pod_cidr(pod, service, self.networks, nodes, plugin) + check_service_cidr(service, self.networks)
-        return [f.message for f in findings if f.is_error] + self.query_one(ClusterOptions).problems()
+        problems = [f.message for f in findings if f.is_error] + options
+        # Anything else of this step the profile would refuse (the whole cluster section, as it would be saved).
+        cluster = draft.cluster.model_dump(mode="json") | {name: self._value(name) for name in CIDR_FIELDS}
+        for name, message in field_errors(ClusterSpec, cluster).items():
+            if message not in problems:
+                problems.append(f"{name}: {message}" if name and not message.startswith(("cluster.", name)) else message)
+        return problems
 
     @on(Button.Pressed, "#next")
     def _next(self) -> None:

@@ -15,25 +15,23 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Button, Static, TabbedContent, TabPane, Tree
 
-from kwizard.checks.host import preflight
 from kwizard.checks.findings import Finding
+from kwizard.checks.host import preflight
 from kwizard.profile.model import Profile
-from kwizard.plan.setup import build_setup_plan
-from kwizard.plan.view import StepView, view_plan
 from kwizard.profile.store import save
-from kwizard.plan.reset import build_reset_plan
+from kwizard.service import plan_view
 from kwizard.screens.dialogs.confirm import ConfirmModal
+from kwizard.screens.dialogs.save_profile import SaveProfileModal
 from kwizard.screens.draft import profile_problems, updated, validated
 from kwizard.screens.steps.pod_network import render_findings
-from kwizard.screens.dialogs.save_profile import SaveProfileModal
 from kwizard.screens.wizard import RESET, RUN, StepResult, StepScreen, button_row
-from kwizard.plan.steps import Plan
 
 if TYPE_CHECKING:
-    from kwizard.screens.app import KwizardApp
+    from kwizard.screens.state import WizardState
+    from kwizard.screens.steps.welcome import ProfileFolder
 
 
-def plan_tree(tree: Tree[Any], views: list[StepView]) -> None:
+def plan_tree(tree: Tree[Any], views: list[Any]) -> None:
     """Steps as branches; under each, the hosts and the commands they would run (collapsed)."""
     for view in views:
         step = tree.root.add(f"{view.number:2}. [b]{view.title}[/]  [dim]{view.describe}[/]", expand=False)
@@ -58,10 +56,11 @@ class ReviewScreen(StepScreen):
     ]
     RUN_LABEL = "Run"
     RUN_GO = RUN
+    RESET_PLAN = False  # the reset plan instead of the setup plan
 
-    @property
-    def kwizard(self) -> KwizardApp:
-        return self.app  # type: ignore[return-value]
+    def __init__(self, state: WizardState, folders: list[ProfileFolder]) -> None:
+        super().__init__(state)
+        self.folders = folders  # where "Save profile" offers to save
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="review-body"):
@@ -89,13 +88,10 @@ class ReviewScreen(StepScreen):
             return
         profile = validated(self.draft)
         summary.update(self._summary(profile))
-        plan_tree(tree, view_plan(self.build_plan(profile), {"facts": self.kwizard.facts} if self.kwizard.facts else None))
+        plan_tree(tree, plan_view(profile, reset=self.RESET_PLAN, facts=self.state.facts))
         tree.root.expand()
         self.query_one("#preflight", Static).update(self._preflight(profile))
         tree.focus()
-
-    def build_plan(self, profile: Profile) -> Plan:
-        return build_setup_plan(profile)
 
     def _summary(self, profile: Profile) -> str:
         cluster = profile.cluster
@@ -107,9 +103,9 @@ class ReviewScreen(StepScreen):
         )
 
     def _preflight(self, profile: Profile) -> str:
-        if not self.kwizard.facts:
+        if not self.state.facts:
             return "No facts gathered yet: test connections on the Hosts step to see the preflight findings."
-        findings: list[Finding] = preflight(profile, self.kwizard.facts)
+        findings: list[Finding] = preflight(profile, self.state.facts)
         return render_findings(findings) or "[green]✓[/] preflight found nothing to fix."
 
     # --- saving ---
@@ -122,9 +118,9 @@ class ReviewScreen(StepScreen):
         except ValidationError:
             self.notify("\n".join(profile_problems(self.draft)), title="Cannot save yet", severity="error")
             return
-        current = self.kwizard.draft_path
+        current = self.state.draft_path
         folder = current.parent if current else None
-        target = await self.app.push_screen_wait(SaveProfileModal(profile.name, self.kwizard.folders, folder))
+        target = await self.app.push_screen_wait(SaveProfileModal(profile.name, self.folders, folder))
         if target is None:
             return
         if target.path.exists():
@@ -138,7 +134,7 @@ class ReviewScreen(StepScreen):
             self.notify(str(exc), title="Saving failed", severity="error")
             return
         self.draft = profile  # handed back to the App on leaving, like every step's answers
-        self.kwizard.draft_path = target.path
+        self.state.draft_path = target.path
         self.notify(f"Saved to {target.path}", title="Profile saved")
 
     def collect(self) -> Profile:
@@ -162,7 +158,5 @@ class ResetReviewScreen(ReviewScreen):
     PLAN_TITLE = "Reset plan"
     RUN_LABEL = "Reset cluster"
     RUN_GO = RESET
+    RESET_PLAN = True
     BINDINGS = [Binding("ctrl+r", "run", "Reset cluster", tooltip="Tear the cluster down (asks first)")]
-
-    def build_plan(self, profile: Profile) -> Plan:
-        return build_reset_plan(profile)

@@ -10,11 +10,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import Screen
-from kwizard.screens.widgets.header import Header
 from textual.widgets import Button, DataTable, Footer, Static
 
 from kwizard.profile.store import ProfileSummary, list_profiles
-from kwizard.run.rundir import latest_resumable
+from kwizard.service import latest_resumable_run
+from kwizard.screens.widgets.header import Header
 from kwizard.screens.wizard import button_row
 
 MODIFIED_FORMAT = "%Y-%m-%d %H:%M"
@@ -110,12 +110,11 @@ class WelcomeScreen(Screen[WelcomeChoice]):
         if summary is not None and summary.error:
             self.query_one("#profile-note", Static).update(f"This profile does not load: {summary.error}")
         elif summary is not None:
-            unfinished = latest_resumable(summary.name)
+            unfinished = latest_resumable_run(summary.name)
             note = "enter or o: open  ·  r: reset this cluster"
             if unfinished is not None:
-                state = unfinished.load_state()
-                stopped = f"stopped at {state.failed_step}" if state.failed_step else state.status
-                note += f"  ·  u: resume its unfinished {state.plan} run ({stopped})"
+                stopped = f"stopped at {unfinished.failed_step}" if unfinished.failed_step else unfinished.status
+                note += f"  ·  u: resume its unfinished {unfinished.plan} run ({stopped})"
             self.query_one("#profile-note", Static).update(note)
 
     @on(DataTable.RowSelected, "#profiles")
@@ -137,7 +136,7 @@ class WelcomeScreen(Screen[WelcomeChoice]):
 
     def action_resume(self) -> None:
         summary = self._highlighted()
-        if summary is not None and not summary.error and latest_resumable(summary.name) is None:
+        if summary is not None and not summary.error and latest_resumable_run(summary.name) is None:
             self.notify(f"{summary.name} has no unfinished run to resume.", severity="warning")
             return
         self._choose("resume")

@@ -3,8 +3,11 @@
 Textual's Header watches the app's and the screen's titles; the first update
 is scheduled when it mounts. If the screen is dismissed before that update
 runs (a quick key press on a screen that just opened), the update finds no
-HeaderTitle and Textual raises NoMatches, taking the whole app down. This
+title widget and Textual raises NoMatches, taking the whole app down. This
 Header does the same updates and ignores a title that has nowhere to go.
+
+Only public Textual names: the title widget is found by its type name
+("HeaderTitle", a Static), not imported from Textual's private module.
 """
 
 from __future__ import annotations
@@ -14,7 +17,9 @@ from textual.dom import NoScreen
 from textual.events import Mount
 from textual.widget import Widget
 from textual.widgets import Header as TextualHeader
-from textual.widgets._header import HeaderTitle
+from textual.widgets import Static
+
+TITLE_SELECTOR = "HeaderTitle"  # the Static that Textual's Header composes for the title
 
 
 class Header(TextualHeader):
@@ -26,7 +31,7 @@ class Header(TextualHeader):
 
         async def set_title() -> None:
             try:
-                self.query_one(HeaderTitle).update(self.format_title())
+                self.query_one(TITLE_SELECTOR, Static).update(self.format_title())
             except (NoScreen, NoMatches):
                 pass  # the screen is going away: nothing left to show the title in
 

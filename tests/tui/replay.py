@@ -53,4 +53,4 @@ async def assert_same_answers_on_every_screen(path: Path, profile: Profile) -> N
         summary = str(app.screen.query_one("#review-summary", Static).render())
         assert profile.name in summary and profile.cluster.pod_cidr in summary
         # Walking through changed nothing.
-        assert app.draft == profile
+        assert app.state.draft == profile

@@ -20,6 +20,7 @@ from kwizard.profile.model import Profile
 from kwizard.kube.nodes import NodeStatus
 from kwizard.plan.setup import build_setup_plan
 from kwizard.profile.store import load
+from kwizard.run.outcome import RunOutcome
 from kwizard.run.runner import RunResult
 
 SEED_PROFILE = Path(__file__).resolve().parents[2] / "profiles" / "seed-flannel.yaml"
@@ -67,7 +68,7 @@ class ScriptedLauncher:
     runs: list[Path | None] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     cancelled: bool = False
-    values: dict[str, Any] = field(default_factory=dict)
+    outcome: RunOutcome = field(default_factory=RunOutcome)  # what a succeeded run leaves (join command, nodes)
 
     def __post_init__(self) -> None:
         self.hosts = tuple(h.name for h in self.profile.hosts)
@@ -96,7 +97,7 @@ class ScriptedLauncher:
         assert finished is not None, "a script ends with RunFinished or HOLD"
         self.played.set()
         return RunResult(finished.status, finished.failed_step, finished.failed_hosts, finished.duration,
-                         Path(RUN_DIR), dict(self.values))
+                         Path(RUN_DIR), self.outcome)
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -201,7 +202,7 @@ SCREENS_DIR = Path(_screens.__file__).parent
 class ScreenHarness(App):
     """Pushes one screen, records what it dismisses with; quit asks a running run first (as the App will)."""
 
-    CSS_PATH = [SCREENS_DIR / "kwizard.tcss", SCREENS_DIR / "run.tcss"]
+    CSS_PATH = SCREENS_DIR / "kwizard.tcss"
     TITLE = "kwizard"  # as the real App: these snapshots are the README's pictures
 
     def __init__(self, screen: Screen) -> None:

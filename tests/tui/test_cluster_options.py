@@ -72,7 +72,7 @@ async def test_version_and_options_are_checked_as_you_type_and_kept(tmp_path):
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
-        cluster = app.draft.cluster
+        cluster = app.state.draft.cluster
         assert (cluster.kubernetes_version, cluster.cni_options.interface, cluster.cni_options.mtu) == ("1.32.4", "eth1", 1400)
 
 
@@ -125,6 +125,6 @@ async def test_switching_to_flannel_drops_weaves_options_and_the_draft_stays_val
         screen = app.screen
         assert isinstance(screen, PodNetworkScreen)
         assert {i.id for i in screen.query_one("#cluster-options").query(Input)} == {"kubernetes_version", "interface"}
-        assert app.draft.cluster.cni is CNI.FLANNEL
-        assert app.draft.cluster.cni_options == CNIOptions()
-        ClusterSpec.model_validate(app.draft.cluster.model_dump())
+        assert app.state.draft.cluster.cni is CNI.FLANNEL
+        assert app.state.draft.cluster.cni_options == CNIOptions()
+        ClusterSpec.model_validate(app.state.draft.cluster.model_dump())

@@ -104,7 +104,7 @@ async def test_ssh_defaults_are_validated_and_kept(tmp_path):
         assert rows(app)[0][2] == "ubuntu"
         await pilot.press("ctrl+n")
         await pilot.pause()
-        assert app.draft.ssh.user == "ubuntu" and app.draft.ssh.jump_host == "admin@bastion:22"
+        assert app.state.draft.ssh.user == "ubuntu" and app.state.draft.ssh.jump_host == "admin@bastion:22"
 
 
 async def test_unreachable_hosts_say_why_and_the_others_get_facts(tmp_path):

@@ -205,3 +205,38 @@ async def test_reset_from_the_welcome_screen_asks_for_the_control_planes_name(la
         assert run.progress.status == "succeeded", run.progress.failure
     assert lab3.cluster_state().get("nodes") in ({}, None), "every node is gone"
     assert lab3.exec(lab3.hosts[0], "test -e /etc/kubernetes/admin.conf").returncode != 0
+
+
+async def test_cancel_mid_run_stops_the_hosts_command_and_the_run_resumes_to_done(lab3, tmp_path):
+    """Cancel reaches the service's RunHandle: the hung kubeadm init is killed, the run is kept, and
+    resuming it from the welcome screen finishes without redoing what was done."""
+    from kwizard.screens.dialogs.confirm import ConfirmModal
+
+    cp = lab3.hosts[0]
+    lab3.set_fault(cp, "hang", "kubeadm ini")  # matches `kubeadm init`, not the pgrep below
+    profile_path = lab3.write_profile(tmp_path / "saved" / "cluster.yaml")  # listed on the welcome screen
+    app = KwizardApp(str(profile_path), folders=profile_folder(tmp_path))
+    hung = "pgrep -f 'kubeadm ini[t]'"
+    async with app.run_test(size=(120, 40)) as pilot:
+        run = await review_then_run(pilot)
+        await wait_for(pilot, lambda: lab3.exec(cp, hung).returncode == 0, 120)
+        assert run.is_running and run.progress.step("init").status == "running"
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), 10)
+        await pilot.click("#yes")
+        await wait_for(pilot, lambda: not run.is_running, 60)
+        assert run.progress.status == "cancelled"
+        await wait_for(pilot, lambda: lab3.exec(cp, hung).returncode == 1, 30)  # the remote command was stopped
+        first_dir = run.run_dir
+
+        lab3.clear_fault(cp, "hang")
+        await pilot.press("escape")  # leave the cancelled run: a saved profile goes back to the welcome screen
+        await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen), 10)
+        _highlight(app, load(profile_path).name)
+        await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), 10)
+        resumed: RunScreen = app.screen
+        await wait_for(pilot, lambda: isinstance(app.screen, DoneScreen) or (resumed.progress.status == "failed" and not resumed.is_running))
+        assert isinstance(app.screen, DoneScreen), resumed.progress.failure
+        assert resumed.run_dir == first_dir, "the resume continued the cancelled run"
+        assert "kernel" in [row.id for row in resumed.progress.steps if row.status == "skipped"]

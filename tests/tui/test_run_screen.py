@@ -7,6 +7,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from kwizard.run.outcome import RunOutcome as Leftovers  # the engine's; RunOutcome below is the run screen's
 from kwizard.run.runner import RunResult
 from kwizard.run.events import HostLine, RunFinished, StepFinished, StepStarted
 from kwizard.screens.dialogs.confirm import ConfirmModal
@@ -31,10 +32,10 @@ from .run_fakes import (
 )
 
 
-def make(scripts, values=None):
+def make(scripts, outcome=None):
     profile = seed_profile()
     launcher = ScriptedLauncher(profile, [s(profile) if callable(s) else s for s in scripts])
-    launcher.values = values or {}
+    launcher.outcome = outcome or Leftovers()
     screen = RunScreen(launcher, clock=launcher.clock)
     return ScreenHarness(screen), screen, launcher
 
@@ -49,7 +50,7 @@ async def wait_run(pilot, screen: RunScreen) -> None:
 
 
 def done_values():
-    return {"join_command": fixed_join(), "kubeconfig_path": "k.conf", "nodes": fixed_nodes()}
+    return Leftovers(fixed_join(), Path("k.conf"), tuple(fixed_nodes()))
 
 
 async def test_failure_then_retry_resumes_the_same_run_and_reaches_the_done_screen():

@@ -65,5 +65,5 @@ async def test_a_host_down_says_why_and_the_others_answer(lab_factory, tmp_path)
     by_host = dict(zip([h.name for h in profile.hosts], statuses))
     assert by_host[down] in ("✗ refused", "✗ timeout", "✗ unreachable"), by_host
     assert all(not s.startswith("✗") for name, s in by_host.items() if name != down), by_host
-    assert set(app.checks) == set(by_host)
-    assert app.checks[down].problem  # the reason and the fix, shown under the table
+    assert set(app.state.checks) == set(by_host)
+    assert app.state.checks[down].problem  # the reason and the fix, shown under the table

@@ -25,7 +25,7 @@ async def test_welcome_lists_profiles_and_opens_one(tmp_path):
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, HostsScreen)
-        assert app.draft.name == "home-lab"
+        assert app.state.draft.name == "home-lab"
         await pilot.press("escape")  # back to the welcome screen
         await pilot.pause()
         assert isinstance(app.screen, WelcomeScreen)
@@ -73,7 +73,7 @@ async def test_pod_network_refuses_next_while_the_cidr_is_wrong(tmp_path):
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert isinstance(app.screen, ReviewScreen)
-        assert app.draft.cluster.pod_cidr == "10.244.0.0/16"
+        assert app.state.draft.cluster.pod_cidr == "10.244.0.0/16"
 
 
 async def test_vpn_default_route_is_warned_about_and_a_real_address_offered(tmp_path):

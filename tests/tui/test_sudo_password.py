@@ -39,17 +39,17 @@ async def test_a_sudo_refusal_hints_at_the_password_and_giving_it_fixes_the_test
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("t")
         await settle(pilot)
-        assert all(c.sudo_refused for c in app.checks.values())
+        assert all(c.sudo_refused for c in app.state.checks.values())
         assert any("press p to give the sudo password" in str(n.message) for n in app._notifications)
-        assert "p[/]: give the sudo password" in app.screen._sudo_hint(app.checks["kubemaster"])
+        assert "p[/]: give the sudo password" in app.screen._sudo_hint(app.state.checks["kubemaster"])
         await give_password(pilot)
         assert isinstance(app.screen, HostsScreen)
-        assert app.sudo_password == PASSWORD
-        assert PASSWORD not in app.draft.model_dump_json()  # not in the draft, so never in a profile
+        assert app.state.sudo_password == PASSWORD
+        assert PASSWORD not in app.state.draft.model_dump_json()  # not in the draft, so never in a profile
         await pilot.press("t")
         await settle(pilot)
         assert fleet.passwords_given == [None, PASSWORD]
-        assert not any(c.sudo_refused for c in app.checks.values())
+        assert not any(c.sudo_refused for c in app.state.checks.values())
         assert "works" in str(app.screen.query_one("#host-details", Static).render())
 
 
@@ -68,7 +68,7 @@ async def test_the_ssh_defaults_form_offers_the_password_too_while_sudo_is_on(tm
         await type_text(pilot, PASSWORD)
         await pilot.press("enter")
         await pilot.pause()
-        assert app.screen is form and app.sudo_password == PASSWORD
+        assert app.screen is form and app.state.sudo_password == PASSWORD
         form.query_one("#sudo").toggle()  # sudo off: nothing to give
         await pilot.pause()
         assert not button.display
@@ -82,19 +82,19 @@ async def test_escape_keeps_the_password_and_forget_drops_it(tmp_path):
         await pilot.pause()
         await pilot.press("escape")
         await pilot.pause()
-        assert app.sudo_password == PASSWORD
+        assert app.state.sudo_password == PASSWORD
         await pilot.press("p")
         await pilot.pause()
         app.screen.query_one("#forget").press()
         await pilot.pause()
-        assert app.sudo_password is None
+        assert app.state.sudo_password is None
 
 
 async def test_runs_open_their_fleet_with_the_sessions_password(tmp_path):
     app = app_with(tmp_path, FakeFleet())
     async with app.run_test(size=(80, 24)) as pilot:
         await give_password(pilot)
-        fleet = fleet_factory_for(app)(three_hosts())
+        fleet = fleet_factory_for(app, app.state)(three_hosts())
         assert fleet.secrets == (PASSWORD,)  # and so the runner masks it everywhere
 
 
@@ -109,7 +109,7 @@ async def test_a_run_asks_first_when_the_last_test_found_sudo_wanting_a_password
         await type_text(pilot, PASSWORD)
         await pilot.press("enter")
         await asking.wait()
-        assert app.sudo_password == PASSWORD
+        assert app.state.sudo_password == PASSWORD
         asking = app.run_worker(app._ask_sudo_password_if_needed())  # known now: not asked again
         await asking.wait()
         assert isinstance(app.screen, HostsScreen)

@@ -41,7 +41,7 @@ async def test_the_sudo_password_given_in_the_wizard_reaches_test_and_run_and_is
     async with app.run_test(size=(120, 40)) as pilot:
         statuses = await run_connection_test(pilot)
         assert all("no sudo" in s for s in statuses), statuses
-        assert all(c.sudo_refused for c in app.checks.values())
+        assert all(c.sudo_refused for c in app.state.checks.values())
 
         await pilot.press("p")
         await pilot.pause()
@@ -50,7 +50,7 @@ async def test_the_sudo_password_given_in_the_wizard_reaches_test_and_run_and_is
         await pilot.press("enter")
         await pilot.pause()
         statuses = await run_connection_test(pilot)
-        assert not any(c.sudo_refused for c in app.checks.values()), statuses
+        assert not any(c.sudo_refused for c in app.state.checks.values()), statuses
         assert "sudo      works" in str(app.screen.query_one("#host-details", Static).render())
 
         run = await review_then_run(pilot)  # the run's Fleet gets the same password
