@@ -15,7 +15,7 @@ asyncssh; opening a Fleet or gathering facts does.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +30,7 @@ from kwizard.kube.nodes import node_list
 from kwizard.run.oneshot import OneShotContext
 from kwizard.plan.setup import build_setup_plan
 from kwizard.plan.reset import ResetOptions, build_reset_plan
+from kwizard.run.lock import LockHeld, RunLocks
 from kwizard.run.rundir import RunDir, RunState, latest_resumable
 from kwizard.run.runner import Runner, RunResult
 from kwizard.ssh import SSHError
@@ -60,10 +61,12 @@ async def check(profile: Profile, fleet: Fleet) -> CheckResult:
     return CheckResult(facts, preflight(profile, facts))
 
 
-def preflight_work(profile: Profile, fleet: Fleet) -> LocalWork:
-    """The plan's first step: facts into the run context, findings into the events, stop on errors."""
+def preflight_work(profile: Profile, fleet: Fleet, locks: RunLocks | None = None) -> LocalWork:
+    """The plan's first step: the cluster lock, facts into the run context, findings into the events, stop on errors."""
 
     async def work(ctx: RunContext) -> None:
+        if locks is not None:
+            await take_cluster_lock(ctx, profile, fleet, locks)
         result = await check(profile, fleet)
         for finding in result.findings:
             ctx.report(finding)
@@ -78,8 +81,8 @@ def preflight_work(profile: Profile, fleet: Fleet) -> LocalWork:
     return work
 
 
-def connect_work(profile: Profile, fleet: Fleet) -> LocalWork:
-    """The reset plan's first step: every host must answer before anything is torn down."""
+def connect_work(profile: Profile, fleet: Fleet, locks: RunLocks | None = None) -> LocalWork:
+    """The reset plan's first step: every host must answer (and the cluster lock be ours) before anything is torn down."""
 
     async def work(ctx: RunContext) -> None:
         opened = await fleet.open_all()
@@ -88,16 +91,39 @@ def connect_work(profile: Profile, fleet: Fleet) -> LocalWork:
             ctx.note(name, str(error))
         if failed:
             raise StepFailed(f"cannot reach {', '.join(failed)}; nothing was reset")
+        if locks is not None:
+            await take_cluster_lock(ctx, profile, fleet, locks)
 
     return work
 
 
-def setup_plan(profile: Profile, fleet: Fleet) -> Plan:
-    return build_setup_plan(profile, preflight=preflight_work(profile, fleet))
+async def take_cluster_lock(ctx: RunContext, profile: Profile, fleet: Fleet, locks: RunLocks) -> None:
+    """The lock on the control plane, before anything changes; a run that cannot take it stops here."""
+    name = profile.control_plane.name
+    try:
+        session = await fleet.session(name)
+        stale = await locks.take_cluster(session)
+    except SSHError:
+        # Unreachable, or sudo refused: the preflight that follows names it as an error and
+        # the run stops before any change, so no change happens without the lock.
+        return
+    except LockHeld as held:
+        raise StepFailed(str(held)) from None
+    if stale is not None:
+        ctx.note(name, f"took over a stale lock left by {stale.describe()}")
 
 
-def reset_plan(profile: Profile, fleet: Fleet, options: ResetOptions) -> Plan:
-    return build_reset_plan(profile, options, connect=connect_work(profile, fleet))
+def run_locks(profile: Profile, profile_path: Path | None, plan_name: str) -> RunLocks:
+    cp = profile.control_plane
+    return RunLocks(cp.name, cp.address, str(profile_path or f"{profile.name}.yaml"), f"{plan_name} of {profile.name}")
+
+
+def setup_plan(profile: Profile, fleet: Fleet, schedule: str = "graph", locks: RunLocks | None = None) -> Plan:
+    return build_setup_plan(profile, preflight=preflight_work(profile, fleet, locks), lockstep=schedule == "lockstep")
+
+
+def reset_plan(profile: Profile, fleet: Fleet, options: ResetOptions, locks: RunLocks | None = None) -> Plan:
+    return build_reset_plan(profile, options, connect=connect_work(profile, fleet, locks))
 
 
 @dataclass(frozen=True)
@@ -108,6 +134,8 @@ class RunRequest:
     run_dir: Path | None = None  # continue this run (the TUI's retry / skip / resume)
     listeners: Iterable[Listener] = ()
     concurrency: int = 32
+    step_timeouts: Mapping[str, float] = field(default_factory=dict)  # over the profile's cluster.step_timeouts
+    schedule: str = "graph"  # graph: each host as soon as it can; lockstep: v1's order, step by step
 
 
 def new_runner(plan: Plan, fleet: Fleet, request: RunRequest, run_dir: RunDir) -> Runner:
@@ -116,6 +144,7 @@ def new_runner(plan: Plan, fleet: Fleet, request: RunRequest, run_dir: RunDir) -
         fleet.session,
         run_dir=run_dir,
         concurrency=request.concurrency,
+        step_timeouts={**request.profile.cluster.step_timeouts, **request.step_timeouts},
         secrets=fleet.secrets,
         listeners=request.listeners,
     )
@@ -143,12 +172,12 @@ class RunHandle:
     cancels the run too (the runner leaves a resumable state behind).
     """
 
-    def __init__(self, plan: Plan, runner: Runner, resume_state: RunState | None) -> None:
+    def __init__(self, plan: Plan, runner: Runner, resume_state: RunState | None, locks: RunLocks | None = None) -> None:
         self.plan_name = plan.name
         self.hosts: tuple[str, ...] = tuple(plan.hosts)
         self.run_dir: Path = runner.run_dir.path
         self._runner = runner
-        self._task: asyncio.Task[RunResult] = asyncio.ensure_future(runner.run(resume_state))
+        self._task: asyncio.Task[RunResult] = asyncio.ensure_future(_run_then_unlock(runner, resume_state, locks))
 
     def cancel(self) -> None:
         self._runner.cancel()
@@ -164,18 +193,42 @@ class RunHandle:
         return self._task.__await__()
 
 
-def start_plan(plan: Plan, fleet: Fleet, request: RunRequest) -> RunHandle:
-    """Start `plan` over `fleet` (which the caller keeps open until the handle is done)."""
-    run_dir, resume_state = run_dir_for(plan, request)
-    return RunHandle(plan, new_runner(plan, fleet, request, run_dir), resume_state)
+async def _run_then_unlock(runner: Runner, resume_state: RunState | None, locks: RunLocks | None) -> RunResult:
+    try:
+        return await runner.run(resume_state)
+    finally:
+        if locks is not None:
+            await locks.release()
+
+
+def start_plan(plan: Plan, fleet: Fleet, request: RunRequest, locks: RunLocks | None = None) -> RunHandle:
+    """Start `plan` over `fleet` (which the caller keeps open until the handle is done).
+
+    With `locks`, the local lock is taken first (LockHeld: another run of this
+    cluster on this workstation; nothing is written), the cluster lock in the
+    plan's first step, and both are released when the run ends, however it ends.
+    """
+    if locks is not None:
+        locks.take_local()
+    try:
+        run_dir, resume_state = run_dir_for(plan, request)
+        runner = new_runner(plan, fleet, request, run_dir)
+    except BaseException:
+        if locks is not None:
+            locks.release_local()
+        raise
+    return RunHandle(plan, runner, resume_state, locks)
 
 
 def start_setup(request: RunRequest, fleet: Fleet) -> RunHandle:
-    return start_plan(setup_plan(request.profile, fleet), fleet, request)
+    locks = run_locks(request.profile, request.profile_path, "setup")
+    return start_plan(setup_plan(request.profile, fleet, request.schedule, locks), fleet, request, locks)
 
 
 def start_reset(request: RunRequest, fleet: Fleet, options: ResetOptions = ResetOptions()) -> RunHandle:
-    return start_plan(reset_plan(request.profile, fleet, options), fleet, request)
+    locks = run_locks(request.profile, request.profile_path, "reset")
+    plan = reset_plan(request.profile, fleet, options, locks)
+    return start_plan(plan.lockstep() if request.schedule == "lockstep" else plan, fleet, request, locks)
 
 
 async def run_plan(plan: Plan, fleet: Fleet, request: RunRequest) -> RunResult:

@@ -126,3 +126,130 @@ def test_a_control_plane_that_reboots_after_init_is_resumed(lab_factory, tmp_pat
     assert _ready_nodes(lab) == {h.name for h in lab.hosts}
     swaps = lab.exec(0, "tail -n +2 /proc/swaps | wc -l").stdout.strip()
     assert swaps == "0", "swap stays off after the reboot (fstab commented)"
+
+
+# --- one run at a time, and signals ---------------------------------------------------------------
+
+
+def _start(user: User, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "kwizard", *args], env=user.env, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+
+
+def _wait_for_step(user: User, step: str, timeout: float = 60) -> Path:
+    """The run directory, once its events show `step` started."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for run_dir in user.run_dirs():
+            events = (run_dir / "events.jsonl").read_text() if (run_dir / "events.jsonl").exists() else ""
+            if f'"step_id": "{step}"' in events:
+                return run_dir
+        time.sleep(0.2)
+    raise AssertionError(f"no run reached {step}")
+
+
+def _events(run_dir: Path) -> list[dict]:
+    return [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture
+def hung_run(lab_factory, tmp_path, user):
+    """A lab whose control plane hangs in `kubeadm config images pull`, and an apply stuck there."""
+    lab = lab_factory(hosts=2, scenario=named("hang-pull"))
+    profile = _profile(lab, tmp_path)
+    running = _start(user, "apply", "--yes", profile)
+    run_dir = _wait_for_step(user, "images")
+    yield lab, profile, running, run_dir
+    if running.poll() is None:
+        running.kill()
+        running.wait()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
+def test_a_signal_mid_run_stops_it_resumably_and_says_how_to_resume(hung_run, user, signum):
+    lab, profile, running, run_dir = hung_run
+    time.sleep(0.5)
+    running.send_signal(signum)
+    out, err = running.communicate(timeout=60)
+    assert running.returncode == 130, out[-2000:] + err[-2000:]
+    assert f"logs in {run_dir}" in err
+    assert f"continue with: kwizard apply --resume --yes {profile}" in err
+    state = json.loads((run_dir / "state.json").read_text())
+    assert state["status"] == "cancelled"
+    last = _events(run_dir)[-1]
+    assert last["event"] == "RunFinished" and last["status"] == "cancelled"
+    assert "<== images cancelled" in out, out[-1500:]
+    assert "<== images done" not in out
+    deadline = time.monotonic() + 10  # the wrapper's watchdog: TERM, then KILL after 3 s
+    while lab.exec(0, "pgrep -f '[c]onfig images pull' || true").stdout.strip() and time.monotonic() < deadline:
+        time.sleep(0.3)
+    assert lab.exec(0, "pgrep -f '[c]onfig images pull' || true").stdout.strip() == "", "the remote command was stopped"
+
+    lab.clear_fault(0, "hang")
+    try:
+        resumed = user.kwizard("apply", "--resume", "--yes", profile, timeout=120)
+    except subprocess.TimeoutExpired as stuck:
+        raise AssertionError(f"resume hung: {stuck.stdout[-3000:]!r}") from None
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
+    assert _ready_nodes(lab) == {h.name for h in lab.hosts}
+
+
+def test_a_second_apply_on_the_same_workstation_is_refused_naming_the_first(hung_run, user):
+    lab, profile, running, _ = hung_run
+    second = user.kwizard("apply", "--yes", profile)
+    assert second.returncode == 3
+    assert f"pid {running.pid}" in second.stderr and "setup of" in second.stderr
+    assert user.run_dirs() and len(user.run_dirs()) == 1, "the refused run wrote no run directory"
+
+
+def test_a_run_from_another_workstation_is_refused_by_the_control_planes_lock(hung_run, tmp_path):
+    lab, profile, running, _ = hung_run
+    (tmp_path / "other-workstation").mkdir()
+    other = User(tmp_path / "other-workstation")
+    refused = other.kwizard("reset", "--yes", profile)
+    assert refused.returncode == 1, refused.stdout[-2000:] + refused.stderr[-2000:]  # reset's first step failed
+    assert "is locked by" in refused.stdout + refused.stderr
+    assert f"pid {running.pid}" in refused.stdout + refused.stderr
+    assert lab.cluster_state().get("cluster") is None, "nothing was torn down or set up by the refused run"
+
+
+def test_two_applies_started_together_init_once(lab_factory, tmp_path):
+    lab = lab_factory(hosts=2)
+    profile = _profile(lab, tmp_path)
+    (tmp_path / "ann").mkdir()
+    (tmp_path / "bob").mkdir()
+    ann, bob = User(tmp_path / "ann"), User(tmp_path / "bob")
+    runs = [_start(ann, "apply", "--yes", profile), _start(bob, "apply", "--yes", profile)]
+    results = [(r.wait(timeout=300), *r.communicate()) for r in runs]
+    codes = sorted(code for code, _, _ in results)
+    assert codes == [0, 3], [(code, err[-800:]) for code, _, err in results]
+    loser = next(out + err for code, out, err in results if code == 3)
+    assert "is locked by" in loser
+    assert _ready_nodes(lab) == {h.name for h in lab.hosts}
+    assert len(lab.cluster_state()["cluster"]["tokens"]) >= 1
+
+
+def test_a_lock_left_by_a_killed_run_is_taken_over_and_said(hung_run, user):
+    lab, profile, running, _ = hung_run
+    running.kill()  # SIGKILL: no clean-up at all
+    running.wait()
+    lab.clear_fault(0, "hang")
+    result = user.kwizard("apply", "--yes", profile)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "took over a stale lock left by" in result.stdout
+    assert lab.exec(0, "test -e /var/lib/kwizard/lock.d && echo held || echo free").stdout.strip() == "free"
+
+
+def test_unlock_shows_the_holder_and_clears_the_lock(hung_run, user):
+    lab, profile, running, _ = hung_run
+    running.kill()
+    running.wait()
+    shown = user.kwizard("unlock", "--yes", profile)
+    assert shown.returncode == 0, shown.stdout + shown.stderr
+    assert f"is locked by" in shown.stdout and f"pid {running.pid}" in shown.stdout
+    assert "lock cleared" in shown.stdout
+    assert lab.exec(0, "test -e /var/lib/kwizard/lock.d && echo held || echo free").stdout.strip() == "free"
+    again = user.kwizard("unlock", "--yes", profile)
+    assert again.returncode == 0 and "is not locked" in again.stdout

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -19,6 +21,7 @@ from kwizard.plan import scripts
 from kwizard.checks.findings import format_finding
 from kwizard.facts.model import HostError, HostFacts
 from kwizard.cli.printers import JsonPrinter, TextPrinter
+from kwizard.run.timeline import text_timeline
 from kwizard.profile.model import HostKeyPolicy, Profile
 from kwizard.plan.setup import build_setup_plan
 from kwizard.plan.view import format_plan
@@ -159,30 +162,74 @@ def _confirm_or_refuse(args: argparse.Namespace, what: str) -> None:
         raise BadInput("not confirmed; nothing was changed")
 
 
-async def _run_plan_command(args: argparse.Namespace, command: str, what: str) -> tuple[int, Profile, object]:
+async def _run_plan_command(
+    args: argparse.Namespace, command: str, what: str, listeners: list | None = None
+) -> tuple[int, Profile, object]:
     """apply and reset: load, confirm, run the plan over one fleet, turn the outcome into an exit code."""
     profile = load_profile(args.profile)
     _confirm_or_refuse(args, what.format(hosts=", ".join(h.name for h in profile.hosts)))
     from kwizard.service import RunRequest, run_reset, run_setup  # noqa: PLC0415 - asyncssh loads only to connect
 
-    request = RunRequest(profile, Path(args.profile), resume=args.resume, listeners=listeners_for(args))
-    async with open_fleet(profile, args) as fleet:
-        if command == "apply":
-            result = await run_setup(request, fleet)
-        else:
-            result = await run_reset(request, fleet, _reset_options(args))
+    request = RunRequest(profile, Path(args.profile), resume=args.resume, listeners=listeners or listeners_for(args),
+                         step_timeouts=_step_timeouts(args), schedule=args.schedule)
+    started = RunStartedRecorder()
+    request = dataclasses.replace(request, listeners=[*request.listeners, started])
+    try:
+        async with open_fleet(profile, args) as fleet:
+            if command == "apply":
+                result = await run_setup(request, fleet)
+            else:
+                result = await run_reset(request, fleet, _reset_options(args))
+    except asyncio.CancelledError:
+        # Ctrl-C, SIGTERM or SIGHUP: the runner stopped the remote commands and marked the run cancelled.
+        _say_interrupted(started.run_dir, command, args)
+        raise
     if result.failed_step == "preflight":
         return EXIT_PREFLIGHT, profile, result
     if not result.ok:
-        _say_failed(result, command, args.profile)
-        return (EXIT_INTERRUPTED if result.status == "cancelled" else EXIT_STEP_FAILED), profile, result
+        if result.status == "cancelled":
+            _say_interrupted(str(result.run_dir), command, args)
+            return EXIT_INTERRUPTED, profile, result
+        _say_failed(result, command, args)
+        return EXIT_STEP_FAILED, profile, result
     return EXIT_OK, profile, result
 
 
+class RunStartedRecorder:
+    """Remembers the run directory from RunStarted, to name it if the run is interrupted."""
+
+    def __init__(self) -> None:
+        self.run_dir: str | None = None
+
+    def __call__(self, event) -> None:
+        if event.kind == "RunStarted":
+            self.run_dir = event.run_dir
+
+
+def resume_command(command: str, args: argparse.Namespace) -> str:
+    """The command that continues this run, with --yes when the run had it."""
+    yes = " --yes" if getattr(args, "yes", False) else ""
+    return f"kwizard {command} --resume{yes} {args.profile}"
+
+
+def _step_timeouts(args: argparse.Namespace) -> dict[str, int]:
+    from kwizard.profile.model import STEP_IDS  # noqa: PLC0415
+
+    chosen = dict(args.step_timeout)
+    unknown = sorted(set(chosen) - set(STEP_IDS))
+    if unknown:
+        raise BadInput(f"--step-timeout: no step {', '.join(unknown)}; the steps are {', '.join(STEP_IDS)}")
+    return chosen
+
+
 async def _apply(args: argparse.Namespace) -> int:
-    code, profile, result = await _run_plan_command(args, "apply", "set up a Kubernetes cluster on {hosts}")
+    listeners = listeners_for(args)
+    code, profile, result = await _run_plan_command(args, "apply", "set up a Kubernetes cluster on {hosts}", listeners)
     if code == EXIT_OK and args.output == "text":
         print_finish(profile, result.outcome, args.profile)
+    for listener in listeners:
+        if isinstance(listener, TextPrinter) and listener.events:
+            print("\n" + "\n".join(text_timeline(listener.events)))
     return code
 
 
@@ -191,11 +238,20 @@ async def _reset(args: argparse.Namespace) -> int:
     return code
 
 
-def _say_failed(result, command: str, profile_path: str) -> None:
-    hosts = ", ".join(result.failed_hosts) or "kwizard itself"
+def _say_failed(result, command: str, args: argparse.Namespace) -> None:
+    where = f" on {', '.join(result.failed_hosts)}" if result.failed_hosts else ""
     print(
-        f"kwizard: step '{result.failed_step}' failed on {hosts}; logs in {result.run_dir}\n"
-        f"         fix the cause, then continue with: kwizard {command} --resume {profile_path}",
+        f"kwizard: step '{result.failed_step}' failed{where}; logs in {result.run_dir}\n"
+        f"         fix the cause, then continue with: {resume_command(command, args)}",
+        file=sys.stderr,
+    )
+
+
+def _say_interrupted(run_dir: str | None, command: str, args: argparse.Namespace) -> None:
+    logs = f"; logs in {run_dir}" if run_dir else ""
+    print(
+        f"kwizard: interrupted: the remote commands were stopped and the run is marked cancelled{logs}\n"
+        f"         continue with: {resume_command(command, args)}",
         file=sys.stderr,
     )
 
@@ -274,6 +330,33 @@ async def _kubeconfig(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class Interrupted(Exception):
+    """SIGTERM or SIGHUP arrived: handled like Ctrl-C."""
+
+
+async def _stopped_by_signals(work):
+    """Run `work` with SIGTERM and SIGHUP cancelling it the way Ctrl-C does (the run is left resumable)."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    received: list[int] = []
+
+    def stop(signum: int) -> None:
+        received.append(signum)
+        task.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        return await work
+    except asyncio.CancelledError:
+        if received:
+            raise Interrupted(signal.Signals(received[0]).name) from None
+        raise
+    finally:
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            loop.remove_signal_handler(signum)
+
+
 def run_async(coroutine_function):
     """An argparse handler running an async command, mapping failures to exit codes."""
 
@@ -281,14 +364,21 @@ def run_async(coroutine_function):
         from kwizard.ssh import SSHError  # noqa: PLC0415
         from kwizard.plan.steps import StepFailed  # noqa: PLC0415
 
+        from kwizard.run.lock import LockHeld  # noqa: PLC0415
+
         try:
-            return asyncio.run(coroutine_function(args))
+            return asyncio.run(_stopped_by_signals(coroutine_function(args)))
         except BadInput as exc:
             print(f"kwizard: {exc}", file=sys.stderr)
             return EXIT_BAD_INPUT
+        except LockHeld as exc:  # another run of this cluster: refused before anything was written or changed
+            print(f"kwizard: {exc}", file=sys.stderr)
+            return EXIT_PREFLIGHT
         except (SSHError, StepFailed) as exc:
             print(f"kwizard: {exc}", file=sys.stderr)
             return EXIT_STEP_FAILED
+        except (asyncio.CancelledError, Interrupted):
+            return EXIT_INTERRUPTED
 
     return handler
 
@@ -296,5 +386,27 @@ def run_async(coroutine_function):
 cmd_check = run_async(_check)
 cmd_apply = run_async(_apply)
 cmd_reset = run_async(_reset)
+async def _unlock(args: argparse.Namespace) -> int:
+    """Show who holds the control plane's lock and clear it, after the user confirms."""
+    from kwizard.plan.context import RemoteScript  # noqa: PLC0415
+    from kwizard.run.lock import HOLDER_FILE, UNLOCK_SCRIPT, Holder  # noqa: PLC0415
+
+    profile = load_profile(args.profile)
+    cp = profile.control_plane.name
+    async with open_fleet(profile, args) as fleet:
+        session = await fleet.session(cp)
+        _, out, _ = await session.capture(RemoteScript(f"cat {HOLDER_FILE} 2>/dev/null || true\n"), timeout=60)
+        if not out.strip():
+            print(f"the cluster on {cp} is not locked")
+            return EXIT_OK
+        holder = Holder.from_json(out)
+        print(f"the cluster on {cp} is locked by {holder.describe() if holder else 'an unreadable holder'}")
+        _confirm_or_refuse(args, "clear this lock (only if that run is certainly not running any more)")
+        await session.capture(RemoteScript(UNLOCK_SCRIPT), timeout=60)
+    print(f"lock cleared on {cp}")
+    return EXIT_OK
+
+
 cmd_join_command = run_async(_join_command)
+cmd_unlock = run_async(_unlock)
 cmd_kubeconfig = run_async(_kubeconfig)

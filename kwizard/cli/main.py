@@ -32,8 +32,25 @@ cmd_apply = _command("cmd_apply")
 cmd_check = _command("cmd_check")
 cmd_join_command = _command("cmd_join_command")
 cmd_kubeconfig = _command("cmd_kubeconfig")
+cmd_unlock = _command("cmd_unlock")
 cmd_plan = _command("cmd_plan")
 cmd_reset = _command("cmd_reset")
+
+
+def _day2(name: str) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        from kwizard.cli import day2_commands  # noqa: PLC0415
+
+        return getattr(day2_commands, name)(args)
+
+    handler.__name__ = name
+    return handler
+
+
+cmd_status = _day2("cmd_status")
+cmd_certs = _day2("cmd_certs")
+cmd_backup = _day2("cmd_backup")
+cmd_remove_node = _day2("cmd_remove_node")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -127,6 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     apply.add_argument("profile", metavar="PROFILE")
     apply.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
     apply.add_argument("--resume", action="store_true", help="continue the last unfinished run of this profile")
+    _add_run_flags(apply)
     _add_connection_flags(apply)
     _add_output_flag(apply)
     apply.set_defaults(handler=cmd_apply)
@@ -135,10 +153,17 @@ def build_parser() -> argparse.ArgumentParser:
     reset.add_argument("profile", metavar="PROFILE")
     reset.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
     reset.add_argument("--resume", action="store_true", help="continue the last unfinished reset of this profile")
+    _add_run_flags(reset)
     _add_reset_flags(reset)
     _add_connection_flags(reset)
     _add_output_flag(reset)
     reset.set_defaults(handler=cmd_reset)
+
+    unlock = commands.add_parser("unlock", help="clear the cluster lock a crashed run left on the control plane")
+    unlock.add_argument("profile", metavar="PROFILE")
+    unlock.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
+    _add_connection_flags(unlock)
+    unlock.set_defaults(handler=cmd_unlock)
 
     join = commands.add_parser("join-command", help="print a fresh worker join command (CA hash verified)")
     join.add_argument("profile", metavar="PROFILE")
@@ -152,7 +177,43 @@ def build_parser() -> argparse.ArgumentParser:
     _add_connection_flags(kubeconfig)
     kubeconfig.set_defaults(handler=cmd_kubeconfig)
     _add_export(commands)
+    _add_day2(commands)
     return parser
+
+
+def _add_day2(commands) -> None:
+    status = commands.add_parser("status", help="the cluster at a glance: nodes, versions, readiness, plugin, certificates")
+    status.add_argument("profile", metavar="PROFILE")
+    _add_connection_flags(status)
+    _add_output_flag(status)
+    status.set_defaults(handler=cmd_status)
+
+    certs = commands.add_parser("certs", help="show the certificates' expiry; --renew renews them all")
+    certs.add_argument("profile", metavar="PROFILE")
+    certs.add_argument("--renew", action="store_true", help="kubeadm certs renew all, then restart the control plane")
+    certs.add_argument("--yes", action="store_true", help="with --renew: do not ask for confirmation")
+    certs.add_argument("--resume", action="store_true", help="with --renew: continue the last unfinished renewal")
+    _add_connection_flags(certs)
+    _add_output_flag(certs)
+    certs.set_defaults(handler=cmd_certs)
+
+    backup = commands.add_parser("backup", help="an etcd snapshot and the PKI, in a local 0600 tar.gz")
+    backup.add_argument("profile", metavar="PROFILE")
+    backup.add_argument("-o", "--output-file", metavar="FILE", required=True, help="where to write the archive")
+    backup.add_argument("--force", action="store_true", help="replace FILE if it exists")
+    backup.add_argument("--resume", action="store_true", help="continue the last unfinished backup")
+    _add_connection_flags(backup)
+    _add_output_flag(backup)
+    backup.set_defaults(handler=cmd_backup)
+
+    remove = commands.add_parser("remove-node", help="drain a worker, delete it, reset it, remove it from the profile")
+    remove.add_argument("profile", metavar="PROFILE")
+    remove.add_argument("node", metavar="NAME")
+    remove.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
+    remove.add_argument("--resume", action="store_true", help="continue the last unfinished removal")
+    _add_connection_flags(remove)
+    _add_output_flag(remove)
+    remove.set_defaults(handler=cmd_remove_node)
 
 
 def _add_export(commands) -> None:
@@ -166,6 +227,24 @@ def _add_export(commands) -> None:
     )
     _add_connection_flags(export)
     export.set_defaults(handler=cmd_export)
+
+
+def _step_timeout(text: str) -> tuple[str, int]:
+    step, sep, seconds = text.partition("=")
+    if not sep or not step or not seconds.isdigit() or not 10 <= int(seconds) <= 86400:
+        raise argparse.ArgumentTypeError(f"{text!r}: write STEP=SECONDS, e.g. images=3600 (10 to 86400 seconds)")
+    return step, int(seconds)
+
+
+def _add_run_flags(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--step-timeout", action="append", type=_step_timeout, default=[], metavar="STEP=SECONDS",
+        help="how long each host may take for that step (repeatable; over cluster.step_timeouts)",
+    )
+    parser.add_argument(
+        "--schedule", choices=("graph", "lockstep"), default="graph",
+        help="graph: each host goes on as soon as what it needs is done (default); lockstep: v1's order",
+    )
 
 
 def _add_connection_flags(parser: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ from typing import TextIO
 
 from kwizard.run.events import Event, FindingReported, HostFinished, HostLine, HostSkipped, Note, RunFinished, RunStarted, StepFinished, StepStarted
 from kwizard.checks.findings import format_finding
+from kwizard.run.timeline import WAITING_PREFIX
 
 
 class TextPrinter:
@@ -20,8 +21,11 @@ class TextPrinter:
         self.out = out
         self._numbers: dict[str, int] = {}
         self._total = 0
+        self.events: list[Event] = []  # what the closing timeline is drawn from (lines left out)
 
     def __call__(self, event: Event) -> None:
+        if not isinstance(event, HostLine) or event.line.startswith(WAITING_PREFIX):
+            self.events.append(event)
         handler = getattr(self, f"_on_{type(event).__name__}", None)
         if handler is not None:
             handler(event)
@@ -63,6 +67,8 @@ class TextPrinter:
                 self._print(f"    likely cause: {event.diagnosis}")
         elif event.status == "skipped":
             self._print(f"<== {event.step_id}: already done on every host")
+        elif event.status == "cancelled":
+            self._print(f"<== {event.step_id} cancelled after {event.duration:.1f}s: stopped on every host, not finished")
         else:
             self._print(f"<== {event.step_id} done ({event.duration:.1f}s)")
 

@@ -26,6 +26,7 @@ people are each retrying a flaky cluster.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import getpass
@@ -262,3 +263,53 @@ def _parse_answer(out: str) -> tuple[str, Holder | None, float]:
     age = float(first[1]) if len(first) > 1 and first[1].lstrip("-").isdigit() else 0.0
     holder = Holder.from_json("\n".join(lines[1:])) if len(lines) > 1 else None
     return state, holder, age
+
+
+class RunLocks:
+    """The two locks of one run, taken in order (local first, at once; the cluster's after connecting) and released together."""
+
+    def __init__(self, control_plane: str, control_plane_address: str, profile_path: str, run: str):
+        self.control_plane = control_plane
+        self.profile_path = profile_path
+        self.holder = Holder.me(run)
+        self._local = LocalLock(local_lock_path(control_plane_address), self.holder)
+        self._local_held = False
+        self._cluster: ClusterLock | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
+
+    def take_local(self) -> None:
+        """Raises LockHeld naming the other run of this cluster on this workstation."""
+        self._local.acquire()
+        self._local_held = True
+
+    async def take_cluster(self, session: HostSession) -> Holder | None:
+        """Raises LockHeld; returns the stale holder it took over from, if any (to say so)."""
+        if self._cluster is not None:
+            return None  # a resumed preflight in the same process: already ours
+        lock = ClusterLock(session, self.holder, self.control_plane, self.profile_path)
+        await lock.acquire()
+        self._cluster = lock
+        self._heartbeat = asyncio.ensure_future(self._beat(lock))
+        return lock.took_over
+
+    async def _beat(self, lock: ClusterLock) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_EVERY_S)
+            with contextlib.suppress(Exception):  # a missed beat only ages the lock; the run goes on
+                await lock.heartbeat()
+
+    def release_local(self) -> None:
+        if self._local_held:
+            self._local.release()
+            self._local_held = False
+
+    async def release(self) -> None:
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._heartbeat
+        if self._cluster is not None:
+            with contextlib.suppress(Exception):  # unreachable now: the lock goes stale and is taken over later
+                await asyncio.wait_for(self._cluster.release(), LOCK_TIMEOUT_S)
+            self._cluster = None
+        self.release_local()
