@@ -11,6 +11,7 @@ Kinds and what a client sees:
   cut_after=TEXT    a command containing TEXT runs to its end on the host, then the connection drops
                     before the exit status reaches the client (the work is done; the client cannot know)
   reboot_after=TEXT a command containing TEXT finishes, then the host reboots (see reboot)
+  time_scale=FACTOR this host's realistic durations take FACTOR times as long (a slow host; needs durations on)
   reboot            (an action, set_fault only) the host reboots now: every session drops, runtime-only
                     changes are lost (swapoff when /etc/fstab or zram still lists swap, setenforce, firewalld
                     runtime rules, sysctl -w, modprobe), enabled services (kubelet, containerd) start again
@@ -28,7 +29,7 @@ from .hosts import LabHost, run_in, start_sshd, stop_sshd
 from .sim import common, distros
 
 KINDS = ("cut_during", "hang", "ssh_down", "sudo_password", "host_key_changed", "swap_on", "firewalld_running",
-         "cut_after", "reboot_after", "reboot")
+         "cut_after", "reboot_after", "reboot", "time_scale")
 TEXT_FAULTS = ("cut_during", "hang", "cut_after", "reboot_after")  # files in ctl/faults that lab-session reads
 
 SWAP_HEADER = "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
@@ -159,6 +160,10 @@ def reboot(host: LabHost) -> None:
 def set_fault(host: LabHost, kind: str, value=True) -> None:
     if kind == "reboot":
         reboot(host)
+    elif kind == "time_scale":
+        path = host.ctl / "faults" / kind
+        path.write_text(str(float(value)))
+        path.chmod(0o644)
     elif kind in TEXT_FAULTS:
         if not isinstance(value, str) or not value:
             raise ValueError(f"{kind} needs the text of the command to match, e.g. {kind}='kubeadm init'")
@@ -184,7 +189,7 @@ def set_fault(host: LabHost, kind: str, value=True) -> None:
 def clear_fault(host: LabHost, kind: str) -> None:
     if kind == "reboot":
         return  # an action, nothing stays switched on
-    if kind in TEXT_FAULTS:
+    if kind in TEXT_FAULTS or kind == "time_scale":
         (host.ctl / "faults" / kind).unlink(missing_ok=True)
     elif kind == "ssh_down":
         start_sshd(host)

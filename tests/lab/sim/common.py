@@ -59,14 +59,26 @@ def duration(kind: str, count: int = 1) -> float:
     chosen = settings()
     if chosen.get("durations") != "realistic":
         return 0.0
-    return DURATIONS.get(kind, 0.0) * count * float(chosen.get("time_scale", 1.0))
+    slower = float(fault("time_scale") or 1.0)  # a slow host: Lab.set_fault(host, "time_scale", 2)
+    return DURATIONS.get(kind, 0.0) * count * float(chosen.get("time_scale", 1.0)) * slower
 
 
 def take_time(kind: str, count: int = 1) -> None:
     seconds = duration(kind, count)
     if seconds > 0:
         sys.stdout.flush()
+        started = time.time()
         time.sleep(seconds)
+        _log_time(kind, count, started, seconds)
+
+
+def _log_time(kind: str, count: int, started: float, seconds: float) -> None:
+    """What this host spent, for benchmarks (bench/time_to_cluster.py): one JSON line per wait."""
+    try:
+        with open(HOST_DIR / "durations.log", "a") as log:
+            log.write(json.dumps({"kind": kind, "count": count, "at": started, "seconds": seconds}) + "\n")
+    except OSError:
+        pass
 
 
 def empty_state() -> dict:
