@@ -1,10 +1,10 @@
-"""Pod and service CIDR checks against what the hosts' own networks look like.
+"""The address kubeadm will advertise, chosen from the control plane's own routes, and what is wrong with it.
 
-Pure functions over `HostNetwork` (kwizard.hostnet, built from `ip -j addr` /
-`ip -j route`). The rule they enforce comes from the seed guide: the pod
-network must not cover any host network. They also catch the seed's other
-trap: kubeadm advertising the address of a VPN interface because the default
-route ran through it.
+Pure functions over `HostNetwork` (kwizard.facts.hostnet). kubeadm advertises
+the address of the interface its default route goes through; when that is a
+VPN or tunnel (the seed guide's trap), the cluster breaks as soon as the VPN
+goes down, and workers elsewhere cannot reach it. kwizard says exactly which
+address it will use and why, and refuses a hand-set tunnel address.
 """
 
 from __future__ import annotations

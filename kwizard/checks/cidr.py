@@ -1,10 +1,10 @@
 """Pod and service CIDR checks against what the hosts' own networks look like.
 
-Pure functions over `HostNetwork` (kwizard.hostnet, built from `ip -j addr` /
-`ip -j route`). The rule they enforce comes from the seed guide: the pod
-network must not cover any host network. They also catch the seed's other
-trap: kubeadm advertising the address of a VPN interface because the default
-route ran through it.
+Pure functions over `HostNetwork` (kwizard.facts.hostnet, built from `ip -j
+addr` / `ip -j route`). The rule they enforce comes from the seed guide: the
+pod network must not cover any host network. Also kube-controller-manager's
+and kube-apiserver's size limits, the plugin's own rules, and a free pod CIDR
+to suggest. The syntax rule itself is kwizard.profile.cidr's.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What each host is, gathered from every host at once: one script, one round trip per host.
+"""Facts from every host at once: one script, one round trip per host.
 
 `gather_facts` answers per host with `HostFacts` or the error that kept the
 host from answering (an `SSHError`: unreachable, auth refused, host key

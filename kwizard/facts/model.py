@@ -1,10 +1,8 @@
-"""What each host is, gathered from every host at once: one script, one round trip per host.
+"""What a host is, as kwizard knows it: `HostFacts`, parsed from the facts script's answer.
 
-`gather_facts` answers per host with `HostFacts` or the error that kept the
-host from answering (an `SSHError`: unreachable, auth refused, host key
-unknown/changed, timeout, ...). One bad host never stops the others. When sudo
-is refused the facts are still gathered as the plain user, with
-`sudo_ok=False` and the reason, because most of them need no root.
+Pure: `parse_facts` turns the script's sections (kwizard.facts.script) into a
+frozen `HostFacts`; unit tests feed it captured text. A host that could not
+answer is represented by its typed SSH error (`HostError`) instead.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""What kwizard reads from and writes for kubeadm: join commands, the CA pin,
-the init config, the version, and preflight failures. Pure: no SSH, no files.
+"""The kubeadm config kwizard writes: InitConfiguration + ClusterConfiguration, in the API the installed kubeadm reads.
 
-Formats follow upstream kubeadm (KUBEADM.md has the exact text).
+Pure: no SSH, no files. The config API follows kubeadm's version (v1beta4
+from 1.31, v1beta3 before: cmd/kubeadm/app/util/config/common.go), and
+`kubernetesVersion` is always a full version, never a label kubeadm would have
+to look up online.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
-"""What kwizard reads from and writes for kubeadm: join commands, the CA pin,
-the init config, the version, and preflight failures. Pure: no SSH, no files.
+"""Join commands: parsed from what kubeadm prints, checked for kubeadm's exact shape, and pinned to the CA.
 
-Formats follow upstream kubeadm (KUBEADM.md has the exact text).
+Pure: no SSH, no files. `parse_join_command` reads `kubeadm init` and `kubeadm
+token create --print-join-command` output; `ca_cert_hash` is kubeadm's pin
+(SHA-256 of the CA's DER SubjectPublicKeyInfo) and `verify_join_command`
+refuses a command pinned to another CA. Formats: KUBEADM.md.
 """
 
 from __future__ import annotations

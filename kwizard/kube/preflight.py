@@ -1,7 +1,8 @@
-"""What kwizard reads from and writes for kubeadm: join commands, the CA pin,
-the init config, the version, and preflight failures. Pure: no SSH, no files.
+"""kubeadm's own preflight failures, read from its output, and the likely cause and fix of a failed init.
 
-Formats follow upstream kubeadm (KUBEADM.md has the exact text).
+Pure: no SSH, no files. `parse_preflight_errors` reads the `[ERROR name]:` and
+`[WARNING name]:` lines (cmd/kubeadm/app/preflight/checks.go prints them);
+`diagnose_init_failure` names the fix for the ones a first-time user meets.
 """
 
 from __future__ import annotations

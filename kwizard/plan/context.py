@@ -1,11 +1,10 @@
 """What a step sees while it runs: the scripts it sends, the sessions to hosts, the run context.
 
-A step says which hosts it targets, what to run on each (a shell script,
-usually under sudo), how to tell it is already done there (a probe: exit 0
-means done), and optionally Python work on the kwizard side once the remote
-part has succeeded (parse a join command, fetch a kubeconfig). Scripts are
-functions of the run context so a later step can use what an earlier one
-learned; for a dry run the context answers with placeholders.
+`RemoteScript` (with its `Upload`s) is what reaches one host; `HostSession`
+is the connection that runs it (kwizard.ssh provides the real one);
+`RunContext` is what steps read and leave for later steps: the hosts' facts
+and the run's outcome, typed. `DryRunContext` answers a dry run with
+placeholders, so `kwizard plan` prints what would run.
 """
 
 from __future__ import annotations
