@@ -1,7 +1,7 @@
 """The headless commands: plan, check, apply, reset, join-command, kubeconfig.
 
 Each loads the profile (exit 2 on any problem, nothing contacted), then calls
-the orchestrator the TUI uses too, and turns its outcome into an exit code.
+kwizard.service, the same calls the TUI makes, and turns its outcome into an exit code.
 """
 
 from __future__ import annotations
@@ -162,16 +162,14 @@ def _confirm_or_refuse(args: argparse.Namespace, what: str) -> None:
         raise BadInput("not confirmed; nothing was changed")
 
 
-async def _run_plan_command(
-    args: argparse.Namespace, command: str, what: str, listeners: list | None = None
-) -> tuple[int, Profile, object]:
+async def _run_plan_command(args: argparse.Namespace, command: str, what: str, listeners=None) -> tuple[int, Profile, object]:
     """apply and reset: load, confirm, run the plan over one fleet, turn the outcome into an exit code."""
     profile = load_profile(args.profile)
     _confirm_or_refuse(args, what.format(hosts=", ".join(h.name for h in profile.hosts)))
     from kwizard.service import RunRequest, run_reset, run_setup  # noqa: PLC0415 - asyncssh loads only to connect
 
     request = RunRequest(profile, Path(args.profile), resume=args.resume, listeners=listeners or listeners_for(args),
-                         step_timeouts=_step_timeouts(args), schedule=args.schedule)
+                         step_timeouts=dict(args.step_timeout), schedule=args.schedule)
     started = RunStartedRecorder()
     request = dataclasses.replace(request, listeners=[*request.listeners, started])
     try:
@@ -212,24 +210,13 @@ def resume_command(command: str, args: argparse.Namespace) -> str:
     return f"kwizard {command} --resume{yes} {args.profile}"
 
 
-def _step_timeouts(args: argparse.Namespace) -> dict[str, int]:
-    from kwizard.profile.model import STEP_IDS  # noqa: PLC0415
-
-    chosen = dict(args.step_timeout)
-    unknown = sorted(set(chosen) - set(STEP_IDS))
-    if unknown:
-        raise BadInput(f"--step-timeout: no step {', '.join(unknown)}; the steps are {', '.join(STEP_IDS)}")
-    return chosen
-
-
 async def _apply(args: argparse.Namespace) -> int:
     listeners = listeners_for(args)
     code, profile, result = await _run_plan_command(args, "apply", "set up a Kubernetes cluster on {hosts}", listeners)
     if code == EXIT_OK and args.output == "text":
         print_finish(profile, result.outcome, args.profile)
-    for listener in listeners:
-        if isinstance(listener, TextPrinter) and listener.events:
-            print("\n" + "\n".join(text_timeline(listener.events)))
+    for printer in (p for p in listeners if isinstance(p, TextPrinter) and p.events):  # the run's timeline, last
+        print("\n" + "\n".join(text_timeline(printer.events)))
     return code
 
 

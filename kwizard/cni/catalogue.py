@@ -6,7 +6,7 @@ Calico for everything else. That advice mostly holds; what changed is in the
 guidance text below (Weave Net is archived, Calico installs through an
 operator, the seed's firewall range was far wider than Flannel needs).
 
-Editing a manifest to match the pod CIDR lives in kwizard.cni_manifests and
+Editing a manifest to match the pod CIDR lives in kwizard.cni.manifests and
 is re-exported here so callers need one import.
 """
 

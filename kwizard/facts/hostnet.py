@@ -1,6 +1,6 @@
 """What a host's network looks like: addresses and routes from `ip -j addr` / `ip -j route`.
 
-The facts gatherer builds a `HostNetwork` per host; kwizard.network checks
+The facts gatherer builds a `HostNetwork` per host; kwizard.checks.cidr and kwizard.checks.advertise check
 pod/service CIDRs and the advertise address against it. Pure: no I/O.
 """
 
