@@ -33,6 +33,7 @@ from kwizard.plan.reset import ResetOptions, build_reset_plan
 from kwizard.run.lock import LockHeld, RunLocks
 from kwizard.run.rundir import RunDir, RunState, latest_resumable
 from kwizard.run.runner import Runner, RunResult
+from kwizard.run.timeline import text_timeline  # noqa: F401 - for the wizard's done screen: the run's timeline from its events
 from kwizard.ssh import SSHError
 from kwizard.plan.steps import LocalWork, Plan, StepFailed
 from kwizard.plan.context import RunContext
@@ -405,3 +406,20 @@ def remove_node_plan(profile: Profile, fleet: Fleet, name: str, profile_path: Pa
     from kwizard.day2.nodes import build_remove_plan  # noqa: PLC0415
 
     return build_remove_plan(profile, name, profile_path, connect_work(profile, fleet))
+
+
+# --- day two: upgrading the cluster one minor release (kwizard/day2/upgrade.py) ---
+
+
+def upgrade_plan(profile: Profile, fleet: Fleet, to: str, profile_path: Path | None = None, parallel: int = 1,
+                 locks: RunLocks | None = None) -> Plan:
+    """The control plane, then the workers `parallel` at a time, to `to` ("1.34" or "1.34.1")."""
+    from kwizard.day2.upgrade import build_upgrade_plan  # noqa: PLC0415
+
+    return build_upgrade_plan(profile, to, profile_path, parallel, connect_work(profile, fleet, locks))
+
+
+def start_upgrade(request: RunRequest, fleet: Fleet, to: str, parallel: int = 1) -> RunHandle:
+    locks = run_locks(request.profile, request.profile_path, "upgrade")
+    return start_plan(upgrade_plan(request.profile, fleet, to, request.profile_path, parallel, locks), fleet, request,
+                      locks)

@@ -56,6 +56,9 @@ def preflight(profile: Profile, facts: Mapping[str, HostFacts | HostError]) -> l
     findings += resolution_findings(profile, answered)
     findings += network_findings(profile, answered)
     findings += network_plugin_findings(profile, answered)
+    from kwizard.day2.upgrade_checks import cluster_newer_findings  # noqa: PLC0415 - pure; apply must not downgrade
+
+    findings += cluster_newer_findings(profile, answered)
     return findings
 
 

@@ -1,4 +1,4 @@
-"""The headless day-two commands: status, certs, backup, remove-node.
+"""The headless day-two commands: status, certs, backup, remove-node, upgrade.
 
 Same shape as cli/commands.py: load the profile (exit 2, nothing contacted), open the fleet the
 way every command does, call the service, print text or JSON Lines, return an exit code.
@@ -142,7 +142,37 @@ async def _remove_node(args: argparse.Namespace) -> int:
                       "remove-node")
 
 
+# --- upgrade ---
+
+
+async def _upgrade(args: argparse.Namespace) -> int:
+    from kwizard.day2.upgrade_checks import UpgradeRefused, parse_target  # noqa: PLC0415
+    from kwizard.service import RunRequest, start_upgrade  # noqa: PLC0415
+
+    profile = load_profile(args.profile)
+    try:
+        parse_target(args.to)
+    except UpgradeRefused as exc:
+        raise BadInput(str(exc)) from None
+    if args.parallel < 1:
+        raise BadInput("--parallel: 1 or more workers at a time")
+    _confirm_or_refuse(args, f"upgrade {profile.name} to {args.to}: the control plane, then the workers "
+                             f"{args.parallel} at a time (each drained, upgraded, uncordoned), and {args.profile}")
+    request = RunRequest(profile, Path(args.profile), resume=args.resume, listeners=listeners_for(args))
+    async with open_fleet(profile, args) as fleet:
+        result = await start_upgrade(request, fleet, args.to, args.parallel)
+    if not result.ok:
+        _say_failed(result, f"upgrade --to {args.to}", args.profile)
+        if result.failed_step == "preflight":
+            return EXIT_PREFLIGHT
+        return EXIT_INTERRUPTED if result.status == "cancelled" else EXIT_STEP_FAILED
+    if args.output == "text":
+        print(f"\n{profile.name} upgraded to {args.to}; {args.profile} updated (cluster.kubernetes_version).")
+    return EXIT_OK
+
+
 cmd_status = run_async(_status)
 cmd_certs = run_async(_certs)
 cmd_backup = run_async(_backup)
 cmd_remove_node = run_async(_remove_node)
+cmd_upgrade = run_async(_upgrade)

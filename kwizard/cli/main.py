@@ -51,6 +51,7 @@ cmd_status = _day2("cmd_status")
 cmd_certs = _day2("cmd_certs")
 cmd_backup = _day2("cmd_backup")
 cmd_remove_node = _day2("cmd_remove_node")
+cmd_upgrade = _day2("cmd_upgrade")
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -215,6 +216,16 @@ def _add_day2(commands) -> None:
     _add_output_flag(remove)
     remove.set_defaults(handler=cmd_remove_node)
 
+    upgrade = commands.add_parser("upgrade", help="upgrade the cluster one minor release: control plane, then each worker")
+    upgrade.add_argument("profile", metavar="PROFILE")
+    upgrade.add_argument("--to", metavar="VERSION", required=True, help="1.34 (its newest patch) or 1.34.1")
+    upgrade.add_argument("--yes", action="store_true", help="do not ask for confirmation (needed without a terminal)")
+    upgrade.add_argument("--resume", action="store_true", help="continue the last unfinished upgrade")
+    upgrade.add_argument("--parallel", metavar="N", type=int, default=1, help="upgrade N workers at a time (default 1)")
+    _add_connection_flags(upgrade)
+    _add_output_flag(upgrade)
+    upgrade.set_defaults(handler=cmd_upgrade)
+
 
 def _add_export(commands) -> None:
     export = commands.add_parser("export", help="write the setup plan as an Ansible playbook, shell runbooks or kubeadm files")
@@ -231,8 +242,12 @@ def _add_export(commands) -> None:
 
 def _step_timeout(text: str) -> tuple[str, int]:
     step, sep, seconds = text.partition("=")
-    if not sep or not step or not seconds.isdigit() or not 10 <= int(seconds) <= 86400:
+    from kwizard.profile.model import MAX_STEP_TIMEOUT, STEP_IDS  # noqa: PLC0415 - pydantic loads only when used
+
+    if not sep or not step or not seconds.isdigit() or not 10 <= int(seconds) <= MAX_STEP_TIMEOUT:
         raise argparse.ArgumentTypeError(f"{text!r}: write STEP=SECONDS, e.g. images=3600 (10 to 86400 seconds)")
+    if step not in STEP_IDS:
+        raise argparse.ArgumentTypeError(f"no step {step!r}; the steps are {', '.join(STEP_IDS)}")
     return step, int(seconds)
 
 

@@ -23,7 +23,7 @@ def node_object(state: dict, node: dict) -> dict:
         spec.update(podCIDR=node["pod_cidr"], podCIDRs=[node["pod_cidr"]])
     if node.get("unschedulable"):
         spec["unschedulable"] = True
-    version = (state.get("cluster") or {}).get("kubernetes_version", common.K8S_VERSION)
+    version = kubelet_version(state, node)
     return {
         "apiVersion": "v1", "kind": "Node",
         "metadata": {"name": node["name"], "labels": node["labels"], "creationTimestamp": common.iso(node["created"]),
@@ -75,13 +75,18 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
+def kubelet_version(state: dict, node: dict) -> str:
+    """What the node's kubelet reports: its own once an upgrade restarted it, else the cluster's version."""
+    return node.get("kubelet_version") or (state.get("cluster") or {}).get("kubernetes_version", common.K8S_VERSION)
+
+
 def node_rows(state: dict, nodes: list[dict], now: float, wide: bool) -> str:
-    version = (state.get("cluster") or {}).get("kubernetes_version", common.K8S_VERSION)
     headers = ["NAME", "STATUS", "ROLES", "AGE", "VERSION"] + (["INTERNAL-IP", "EXTERNAL-IP", "OS-IMAGE"] if wide else [])
     rows = []
     for node in nodes:
         roles = "control-plane" if "node-role.kubernetes.io/control-plane" in node["labels"] else "<none>"
-        row = [node["name"], cluster.node_status(state, node), roles, common.age(node["created"], now), version]
+        row = [node["name"], cluster.node_status(state, node), roles, common.age(node["created"], now),
+               kubelet_version(state, node)]
         rows.append(row + ([node["address"], "<none>", "kwizard lab (simulated node)"] if wide else []))
     return table(headers, rows)
 

@@ -187,7 +187,8 @@ def resolve(info: dict, args: list[str], disabled_excludes: set[str]) -> tuple[d
             candidates = offer.get(name, [])
             if wanted:
                 candidates = [c for c in candidates
-                              if _strip_epoch(c[0]) == wanted or _strip_epoch(c[0]).startswith(wanted + "-")]
+                              if _strip_epoch(c[0]) == wanted or _strip_epoch(c[0]).startswith(wanted + "-")
+                              or fnmatch.fnmatch(_strip_epoch(c[0]), wanted)]  # dnf takes globs: kubeadm-1.34.*
             if not candidates:
                 problems.append(("missing", arg))
                 continue
