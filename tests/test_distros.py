@@ -8,7 +8,7 @@ import pytest
 from kwizard.checks.findings import Level
 from kwizard.checks.host import preflight
 from kwizard.facts.model import parse_facts
-from kwizard.plan import scripts
+from kwizard.plan import package_scripts
 from tests.test_checks import codes, fleet_facts, profile
 
 
@@ -78,23 +78,23 @@ def test_facts_choose_the_package_family(os_release, manager, family):
 
 
 def test_each_family_installs_its_own_containerd_and_conntrack_and_pins_a_patch():
-    apt = scripts.packages("1.33", "1.33.2", "apt")
+    apt = package_scripts.packages("1.33", "1.33.2", "apt")
     assert "apt-get install -y containerd conntrack iptables ebtables ethtool socat" in apt
     assert "apt-get install -y 'kubelet=1.33.2-*' 'kubeadm=1.33.2-*' 'kubectl=1.33.2-*'" in apt
-    rocky = scripts.packages("1.33", "1.33.2", "rhel", "rocky")
+    rocky = package_scripts.packages("1.33", "1.33.2", "rhel", "rocky")
     assert "dnf config-manager --add-repo https://download.docker.com/linux/centos/docker-ce.repo" in rocky
     assert "dnf install -y containerd.io conntrack-tools" in rocky and "setenforce 0" in rocky
     assert "dnf install -y kubelet-1.33.2 kubeadm-1.33.2 kubectl-1.33.2 --disableexcludes=kubernetes" in rocky
-    assert "linux/rhel/docker-ce.repo" in scripts.packages("1.33", None, "rhel", "rhel")
-    fedora = scripts.packages("1.30", None, "fedora")
+    assert "linux/rhel/docker-ce.repo" in package_scripts.packages("1.33", None, "rhel", "rhel")
+    fedora = package_scripts.packages("1.30", None, "fedora")
     assert "dnf install -y containerd conntrack-tools" in fedora and "docker" not in fedora
     assert "dnf install -y kubelet kubeadm kubectl --disableexcludes=kubernetes" in fedora
-    anywhere = scripts.packages("1.33")  # no facts: picked on the host
+    anywhere = package_scripts.packages("1.33")  # no facts: picked on the host
     assert all(part in anywhere for part in (apt.split("\n")[2], "containerd.io", '[ "$ID" = fedora ]'))
 
 
 def test_the_probe_wants_the_pinned_patch_and_selinux_off_on_dnf_hosts():
-    assert "in v1.33.2) ;;" in scripts.packages_probe("1.33", "1.33.2", "apt")
-    assert "in v1.33.*) ;;" in scripts.packages_probe("1.33", None, "apt")
-    assert "getenforce" not in scripts.packages_probe("1.33", None, "apt")
-    assert "getenforce" in scripts.packages_probe("1.33", None, "rhel")
+    assert "in v1.33.2) ;;" in package_scripts.packages_probe("1.33", "1.33.2", "apt")
+    assert "in v1.33.*) ;;" in package_scripts.packages_probe("1.33", None, "apt")
+    assert "getenforce" not in package_scripts.packages_probe("1.33", None, "apt")
+    assert "getenforce" in package_scripts.packages_probe("1.33", None, "rhel")

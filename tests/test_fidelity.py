@@ -19,6 +19,7 @@ from kwizard.cni.catalogue import get_plugin, installed_plugins
 from kwizard.facts.hostnet import HostNetwork
 from kwizard.facts.model import parse_facts
 from kwizard.plan import scripts
+from kwizard.plan import cluster_scripts
 from kwizard.plan.context import DryRunContext
 from kwizard.plan.reset import ResetOptions, build_reset_plan
 from kwizard.plan.setup import build_setup_plan, firewall_ports
@@ -139,14 +140,14 @@ def _run_with_fake_kubectl(tmp_path, script: str, taint_out: str, taint_rc: int,
 
 def test_untaint_does_not_take_a_missing_node_for_an_untainted_one(tmp_path):
     missing = 'Error from server (NotFound): nodes "cp" not found'
-    result = _run_with_fake_kubectl(tmp_path, scripts.untaint("cp"), missing, 1, missing, 1)
+    result = _run_with_fake_kubectl(tmp_path, cluster_scripts.untaint("cp"), missing, 1, missing, 1)
     assert result.returncode == 1, result.stdout
-    probe = _run_with_fake_kubectl(tmp_path, scripts.untaint_probe("cp"), missing, 1, missing, 1)
+    probe = _run_with_fake_kubectl(tmp_path, cluster_scripts.untaint_probe("cp"), missing, 1, missing, 1)
     assert probe.returncode != 0, "a node that is not there is not 'already untainted'"
 
 
 def test_untaint_accepts_a_node_without_the_taint(tmp_path):
-    result = _run_with_fake_kubectl(tmp_path, scripts.untaint("cp"),
+    result = _run_with_fake_kubectl(tmp_path, cluster_scripts.untaint("cp"),
                                     'error: taint "node-role.kubernetes.io/control-plane" not found', 1,
                                     "example.com/other", 0)
     assert result.returncode == 0 and "already schedulable" in result.stdout

@@ -9,13 +9,12 @@ whole run.
 from __future__ import annotations
 
 import os
-import stat
 import subprocess
 from pathlib import Path
 
 import yaml
 
-from kwizard.plan.scripts import kubeadm_join
+from kwizard.plan.cluster_scripts import kubeadm_join
 
 TOKEN = "abcdef.0123456789abcdef"
 PIN = "sha256:" + "a" * 64

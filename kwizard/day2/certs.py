@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 from kwizard.checks.findings import Finding, Level
 from kwizard.plan import scripts
+from kwizard.plan import cluster_scripts
 from kwizard.plan.context import HostSession, RemoteScript
 from kwizard.plan.steps import LocalWork, Plan, Step, same_script
 from kwizard.profile.model import Profile
@@ -138,7 +139,7 @@ def build_renew_plan(profile: Profile, connect: LocalWork | None = None, wait: i
              describe=f"move the manifests out of {MANIFESTS}, wait {wait}s (the kubelet's fileCheckFrequency), "
                       "move them back, wait for the API server", timeout=wait + 180),
         Step(id="user-kubeconfig", title=f"Copy the renewed admin.conf to {user}'s ~/.kube/config", hosts=(cp,),
-             script=same_script(scripts.user_kubeconfig(user)), probe=same_script(scripts.user_kubeconfig_probe(user)),
+             script=same_script(cluster_scripts.user_kubeconfig(user)), probe=same_script(cluster_scripts.user_kubeconfig_probe(user)),
              describe="admin.conf holds a renewed client certificate", timeout=60),
     ]
     return Plan(name="certs-renew", steps=steps, hosts=(cp,))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kwizard.day2.profile_edit import ProfileEditError, remove_host
-from kwizard.plan import scripts
+from kwizard.plan import reset_scripts
 from kwizard.plan.context import RemoteScript, RunContext
 from kwizard.plan.reset import _cri_socket
 from kwizard.plan.steps import LocalWork, Plan, Step, StepFailed, same_script
@@ -45,17 +45,17 @@ def build_remove_plan(profile: Profile, name: str, profile_path: Path, connect: 
     cp = profile.control_plane.name
 
     def reset_script(ctx: RunContext, host: str) -> RemoteScript:
-        return RemoteScript(scripts.kubeadm_reset(_cri_socket(profile, ctx, host)))
+        return RemoteScript(reset_scripts.kubeadm_reset(_cri_socket(profile, ctx, host)))
 
     steps = [
         Step(id="connect", title=f"Connect to the control plane and {name}", hosts=(cp, name), after=connect,
              rerun_on_resume=True, describe="nothing changes unless both answer", timeout=120),
         Step(id="drain", title=f"Drain {name} and delete it from the cluster", hosts=(cp,),
-             script=same_script(scripts.drain_and_delete(name)),
+             script=same_script(reset_scripts.drain_and_delete(name)),
              describe="kubectl drain --delete-emptydir-data --force --ignore-daemonsets, then kubectl delete node",
              timeout=300),
         Step(id="reset", title=f"kubeadm reset on {name}", hosts=(name,), script=reset_script,
-             probe=same_script(scripts.reset_probe()), describe="kubeadm reset -f: the kubelet stops, state removed",
+             probe=same_script(reset_scripts.reset_probe()), describe="kubeadm reset -f: the kubelet stops, state removed",
              timeout=300),
         Step(id="profile", title=f"Remove {name} from the profile", hosts=(cp,), after=_edit_profile(profile_path, name),
              describe=f"{profile_path}: the host's entry goes, everything else stays as written", timeout=60),

@@ -19,6 +19,7 @@ from kwizard.day2 import upgrade_checks as checks
 from kwizard.day2.profile_edit import ProfileEditError, set_kubernetes_version
 from kwizard.kube.versions import KubeVersion
 from kwizard.plan import scripts
+from kwizard.plan import package_scripts
 from kwizard.plan.context import RemoteScript, RunContext
 from kwizard.plan.steps import LocalWork, Plan, Step, StepFailed
 from kwizard.profile.model import Profile
@@ -74,7 +75,7 @@ else
     {sed} {DNF_REPO}
     echo "dnf repository pkgs.k8s.io v{minor}: {DNF_REPO}"
   else
-{scripts._indent(scripts._kubernetes_repo(minor))}  fi
+{package_scripts._indent(package_scripts._kubernetes_repo(minor))}  fi
 fi
 """
 

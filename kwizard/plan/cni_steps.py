@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kwizard.cni import catalogue as cni
 from kwizard.plan import scripts
+from kwizard.plan import cluster_scripts
 from kwizard.profile.model import Profile
 from kwizard.plan.steps import LocalWork, StepFailed
 from kwizard.plan.context import RemoteScript, Upload
@@ -89,7 +90,7 @@ def apply_commands(profile: Profile, folder: str, patched_path: str) -> list[lis
 
 def apply_script(profile: Profile, folder: str, patched_path: str):
     """The apply step's script; Weave's encryption password goes in a Secret first."""
-    body = scripts.apply_manifests(apply_commands(profile, folder, patched_path))
+    body = cluster_scripts.apply_manifests(apply_commands(profile, folder, patched_path))
     env_name = profile.cluster.cni_options.encryption_password_env
 
     def script_for(ctx: RunContext, host: str) -> RemoteScript:
@@ -118,4 +119,4 @@ def applied_probe(profile: Profile, folder: str, patched_path: str) -> str:
 
     A step cut after its first file must not look done: `kubectl get -f` each file, not one marker object.
     """
-    return scripts.manifests_applied(argv[-1] for argv in apply_commands(profile, folder, patched_path))
+    return cluster_scripts.manifests_applied(argv[-1] for argv in apply_commands(profile, folder, patched_path))

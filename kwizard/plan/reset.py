@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from kwizard.kube.cri import socket_url
 from kwizard.plan import scripts
+from kwizard.plan import reset_scripts
 from kwizard.profile.model import Profile
 from kwizard.plan.steps import LocalWork, Plan, Step, same_script
 from kwizard.plan.context import RemoteScript, RunContext
@@ -34,7 +35,7 @@ def build_reset_plan(
     everyone = tuple(h.name for h in profile.hosts)
     cp = profile.control_plane.name
     workers = tuple(h.name for h in profile.workers)
-    cleanups = scripts.reset_cleanups(options.flush_iptables, options.clear_ipvs, options.remove_cni_config)
+    cleanups = reset_scripts.reset_cleanups(options.flush_iptables, options.clear_ipvs, options.remove_cni_config)
     steps = [
         Step(
             id="connect",
@@ -86,7 +87,7 @@ def build_reset_plan(
             id="leftovers",
             title="What kubeadm reset left behind",
             hosts=everyone,
-            script=lambda ctx, host: RemoteScript(scripts.leftovers(user_of[host])),
+            script=lambda ctx, host: RemoteScript(reset_scripts.leftovers(user_of[host])),
             describe="CNI config and state, iptables rules, interfaces and kubeconfigs kubeadm reset does not remove",
             timeout=60,
         )
@@ -97,7 +98,7 @@ def build_reset_plan(
 def scripts_for_drain(workers: tuple[str, ...]) -> str:
     skip_without_cluster = f"if ! test -f {scripts.ADMIN_CONF}; then echo 'no cluster on the control plane: nothing to drain'; exit 0; fi\n"
     return skip_without_cluster + "".join(
-        f"(\n{scripts.drain_and_delete(worker)})\n" for worker in workers
+        f"(\n{reset_scripts.drain_and_delete(worker)})\n" for worker in workers
     )
 
 
@@ -113,14 +114,14 @@ def _cri_socket(profile: Profile, ctx: RunContext, host: str) -> str | None:
 
 def _reset_step(profile: Profile, step_id: str, title: str, hosts: tuple[str, ...]) -> Step:
     def script(ctx: RunContext, host: str) -> RemoteScript:
-        return RemoteScript(scripts.kubeadm_reset(_cri_socket(profile, ctx, host)))
+        return RemoteScript(reset_scripts.kubeadm_reset(_cri_socket(profile, ctx, host)))
 
     return Step(
         id=step_id,
         title=title,
         hosts=hosts,
         script=script,
-        probe=same_script(scripts.reset_probe()),
+        probe=same_script(reset_scripts.reset_probe()),
         describe=(
             "kubeadm reset -f --cri-socket (the profile's, else the one the host has): stops the kubelet, removes "
             f"/etc/kubernetes state and the node's containers; then kwizard's {scripts.KWIZARD_DIR}"

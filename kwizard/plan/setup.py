@@ -16,6 +16,7 @@ import ipaddress
 from kwizard.cni import catalogue as cni
 from kwizard.kube.preflight import diagnose_init_failure
 from kwizard.plan import scripts
+from kwizard.plan import cluster_scripts, firewall_scripts, package_scripts
 from kwizard.plan.cni_steps import applied_probe, apply_script, fetch_and_patch
 from kwizard.kube.diagnose import diagnose_not_ready
 from kwizard.kube.join import make_join_command
@@ -29,6 +30,7 @@ from kwizard.facts.script import split_sections
 from kwizard.kube.cri import socket_url
 from kwizard.kube.versions import KubeVersion
 from kwizard.plan.steps import LocalWork, same_script, Plan, Step, StepFailed
+from kwizard.plan.setup_needs import with_setup_needs
 from kwizard.plan.context import RemoteScript, RunContext, Upload
 from kwizard.plan.decide import facts_of, init_config, join_command_text, resolve_cri_socket
 from kwizard.kube.config import kubeadm_config_api
@@ -37,8 +39,8 @@ CONFIG_PATH = f"{scripts.KWIZARD_DIR}/kubeadm-config.yaml"
 MANIFEST_DIR = f"{scripts.KWIZARD_DIR}/cni"
 
 
-def build_setup_plan(profile: Profile, preflight: LocalWork | None = None) -> Plan:
-    """The setup steps; `preflight` is the connect-and-check work (absent in a dry run)."""
+def build_setup_plan(profile: Profile, preflight: LocalWork | None = None, *, lockstep: bool = False) -> Plan:
+    """The setup steps (`preflight`: the connect-and-check work); needs per host, or v1's `lockstep` order."""
     everyone = tuple(h.name for h in profile.hosts)
     cp = (profile.control_plane.name,)
     workers = tuple(h.name for h in profile.workers)
@@ -55,14 +57,15 @@ def build_setup_plan(profile: Profile, preflight: LocalWork | None = None) -> Pl
         _kubeconfig_step(profile, cp),
         _cni_fetch_step(profile, cp),
         _cni_apply_step(profile, cp),
-        _ready_step(profile, cp, (profile.control_plane.name,), "ready", "Wait for the control plane to be Ready"),
+        _ready_step(profile, cp, cp, "ready", "Wait for the control plane to be Ready") if lockstep or not workers else None,
         _untaint_step(profile, cp) if profile.untaint_control_plane else None,
         _join_command_step(profile, cp) if workers else None,
         _join_step(profile, workers) if workers else None,
         _ready_step(profile, cp, everyone, "verify", "Verify every node is Ready") if workers else None,
         _labels_step(profile, cp) if any(h.labels for h in profile.hosts) else None,
     ]
-    return Plan(name="setup", steps=[s for s in steps if s is not None], hosts=everyone)
+    plan = Plan(name="setup", steps=[s for s in steps if s is not None], hosts=everyone)
+    return plan.lockstep() if lockstep else with_setup_needs(plan)
 
 
 # --- the steps ---
@@ -136,18 +139,18 @@ def _firewall_step(profile: Profile, hosts: tuple[str, ...]) -> Step:
             id="firewall",
             title="Disable firewalld, as Calico requires (cni_options.disable_firewalld)",
             hosts=hosts,
-            script=same_script(scripts.firewall_disable()),
-            probe=same_script(scripts.firewall_disable_probe()),
+            script=same_script(firewall_scripts.firewall_disable()),
+            probe=same_script(firewall_scripts.firewall_disable_probe()),
             describe="systemctl disable --now firewalld where it runs: Calico's system requirements say it should be disabled",
             timeout=120,
         )
     by_name = {h.name: h for h in profile.hosts}
 
     def script(ctx: RunContext, host: str) -> RemoteScript:
-        return RemoteScript(scripts.firewall(firewall_ports(profile, by_name[host])))
+        return RemoteScript(firewall_scripts.firewall(firewall_ports(profile, by_name[host])))
 
     def probe(ctx: RunContext, host: str) -> RemoteScript:
-        return RemoteScript(scripts.firewall_probe(firewall_ports(profile, by_name[host])))
+        return RemoteScript(firewall_scripts.firewall_probe(firewall_ports(profile, by_name[host])))
 
     return Step(
         id="firewall",
@@ -165,9 +168,9 @@ def _networkmanager_step(hosts: tuple[str, ...]) -> Step:
         id="networkmanager",
         title="Keep NetworkManager off Calico's interfaces",
         hosts=hosts,
-        script=same_script(scripts.networkmanager_unmanaged()),
-        probe=same_script(scripts.networkmanager_unmanaged_probe()),
-        describe=f"only where NetworkManager is installed: {scripts.NETWORKMANAGER_CALICO_CONF} with unmanaged-devices "
+        script=same_script(firewall_scripts.networkmanager_unmanaged()),
+        probe=same_script(firewall_scripts.networkmanager_unmanaged_probe()),
+        describe=f"only where NetworkManager is installed: {firewall_scripts.NETWORKMANAGER_CALICO_CONF} with unmanaged-devices "
         "for cali*, tunl*, vxlan.calico, vxlan-v6.calico, wireguard.cali, wg-v6.cali (Calico's requirements)",
         timeout=60,
     )
@@ -197,10 +200,10 @@ def _packages_step(profile: Profile, hosts: tuple[str, ...]) -> Step:
 
     def script(ctx: RunContext, host: str) -> RemoteScript:
         family, os_id = family_of(ctx, host)
-        return RemoteScript(scripts.packages(minor, patch, family, os_id))
+        return RemoteScript(package_scripts.packages(minor, patch, family, os_id))
 
     def probe(ctx: RunContext, host: str) -> RemoteScript:
-        return RemoteScript(scripts.packages_probe(minor, patch, family_of(ctx, host)[0]))
+        return RemoteScript(package_scripts.packages_probe(minor, patch, family_of(ctx, host)[0]))
 
     return Step(
         id="packages",
@@ -229,7 +232,7 @@ def refresh_installed_versions(hosts: tuple[str, ...]) -> LocalWork:
         if facts is None:
             return
         session = await ctx.session(host)
-        _, out, _ = await session.capture(RemoteScript(scripts.installed_versions()), timeout=60)
+        _, out, _ = await session.capture(RemoteScript(package_scripts.installed_versions()), timeout=60)
         sections = split_sections(out)
         updated = dataclasses.replace(
             facts,
@@ -255,14 +258,14 @@ def _config_upload(profile: Profile, ctx: RunContext, host: str) -> Upload:
 
 def _images_step(profile: Profile, cp: tuple[str, ...]) -> Step:
     def script(ctx: RunContext, host: str) -> RemoteScript:
-        return RemoteScript(scripts.images_pull(CONFIG_PATH), uploads=(_config_upload(profile, ctx, host),))
+        return RemoteScript(cluster_scripts.images_pull(CONFIG_PATH), uploads=(_config_upload(profile, ctx, host),))
 
     return Step(
         id="images",
         title="Pull the control plane's images",
         hosts=cp,
         script=script,
-        probe=same_script(scripts.control_plane_exists()),
+        probe=same_script(cluster_scripts.control_plane_exists()),
         describe="kubeadm config images pull, so init does not wait on downloads",
         timeout=1800,
     )
@@ -270,14 +273,14 @@ def _images_step(profile: Profile, cp: tuple[str, ...]) -> Step:
 
 def _init_step(profile: Profile, cp: tuple[str, ...]) -> Step:
     def script(ctx: RunContext, host: str) -> RemoteScript:
-        return RemoteScript(scripts.kubeadm_init(CONFIG_PATH), uploads=(_config_upload(profile, ctx, host),))
+        return RemoteScript(cluster_scripts.kubeadm_init(CONFIG_PATH), uploads=(_config_upload(profile, ctx, host),))
 
     return Step(
         id="init",
         title="kubeadm init on the control plane",
         hosts=cp,
         script=script,
-        probe=same_script(scripts.control_plane_exists()),
+        probe=same_script(cluster_scripts.control_plane_exists()),
         describe=f"from a config file: podSubnet {profile.cluster.pod_cidr}, serviceSubnet {profile.cluster.service_cidr}",
         timeout=900,
         diagnose=diagnose_init_failure,
@@ -297,11 +300,15 @@ def _kubeconfig_step(profile: Profile, cp: tuple[str, ...]) -> Step:
         id="kubeconfig",
         title=f"kubeconfig for {user} on the control plane, and a local copy",
         hosts=cp,
-        script=same_script(scripts.user_kubeconfig(user)),
-        probe=same_script(scripts.user_kubeconfig_probe(user)),
+        script=same_script(cluster_scripts.user_kubeconfig(user)),
+        probe=same_script(cluster_scripts.user_kubeconfig_probe(user)),
         after=fetch_admin_conf,
         describe="~/.kube/config for the SSH user; admin.conf fetched to a 0600 file of its own (never ~/.kube/config)",
         timeout=60,
+        # Its `after` leaves the local kubeconfig's path (in memory only): a resumed run (retry,
+        # skip) must fetch it again, or the done screen says none was written. The probe skips
+        # the script on the host when ~/.kube/config is already there.
+        rerun_on_resume=True,
     )
 
 
@@ -325,7 +332,7 @@ def _cni_fetch_step(profile: Profile, cp: tuple[str, ...]) -> Step:
         id="cni-fetch",
         title=f"Fetch the {plugin.name} {plugin.version} manifest and set the pod CIDR in it",
         hosts=cp,
-        script=None if local else same_script(scripts.fetch_manifests(files, MANIFEST_DIR)),
+        script=None if local else same_script(cluster_scripts.fetch_manifests(files, MANIFEST_DIR)),
         after=fetch_and_patch(profile, cp[0], MANIFEST_DIR, _patched_path(profile)),
         describe=(
             f"pinned upstream URLs, downloaded on the control plane; {profile.cluster.pod_cidr} written into "
@@ -358,7 +365,7 @@ def _ready_step(profile: Profile, cp: tuple[str, ...], nodes: tuple[str, ...], s
         id=step_id,
         title=title,
         hosts=cp,
-        script=same_script(scripts.wait_ready(nodes, wait_s)),
+        script=same_script(cluster_scripts.wait_ready(nodes, wait_s)),
         after=record_nodes,
         describe=f"wait up to {_duration(wait_s)} for {', '.join(nodes)} Ready and CoreDNS Running",
         timeout=wait_s + 60,
@@ -376,9 +383,9 @@ def _untaint_step(profile: Profile, cp: tuple[str, ...]) -> Step:
         id="untaint",
         title="Let ordinary pods run on the control plane",
         hosts=cp,
-        script=same_script(scripts.untaint(node)),
-        probe=same_script(scripts.untaint_probe(node)),
-        describe=f"kubectl taint nodes {node} {scripts.UNTAINT_KEY}- (\"not found\" means already done)",
+        script=same_script(cluster_scripts.untaint(node)),
+        probe=same_script(cluster_scripts.untaint_probe(node)),
+        describe=f"kubectl taint nodes {node} {cluster_scripts.UNTAINT_KEY}- (\"not found\" means already done)",
         timeout=60,
     )
 
@@ -400,7 +407,7 @@ def _join_step(profile: Profile, workers: tuple[str, ...]) -> Step:
         facts = facts_of(ctx, host)
         cri = resolve_cri_socket(profile, facts)
         version = (facts.kubeadm_version if facts is not None else None) or f"v{profile.cluster.kubernetes_version}"
-        return RemoteScript(scripts.kubeadm_join(
+        return RemoteScript(cluster_scripts.kubeadm_join(
             join_command_text(ctx), node_name=host, cri_socket=None if cri.startswith("<") else cri,
             config_api=kubeadm_config_api(version),
         ))
@@ -410,14 +417,14 @@ def _join_step(profile: Profile, workers: tuple[str, ...]) -> Step:
         title="Join the workers",
         hosts=workers,
         script=script,
-        probe=same_script(scripts.joined()),
+        probe=same_script(cluster_scripts.joined()),
         describe="kubeadm join on every worker at once; nodes already joined are skipped",
         timeout=600,
     )
 
 
 def _labels_step(profile: Profile, cp: tuple[str, ...]) -> Step:
-    script = "".join(scripts.label_node(h.name, h.labels) for h in profile.hosts if h.labels)
+    script = "".join(cluster_scripts.label_node(h.name, h.labels) for h in profile.hosts if h.labels)
     return Step(
         id="labels",
         title="Label the nodes",

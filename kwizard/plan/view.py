@@ -56,7 +56,7 @@ def _view_step(number: int, step: Step, ctx: DryRunContext) -> StepView:
         hosts=step.hosts,
         groups=groups,
         has_probe=step.probe is not None,
-        local_work=step.after is not None,
+        local_work=step.after is not None or step.after_each is not None,
     )
 
 
