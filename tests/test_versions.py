@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from kwizard.checks.host import _minor
+from kwizard.checks.software import _minor
 from kwizard.kube.config import kubeadm_config_api, kubernetes_version_for
 from kwizard.kube.versions import KubeVersion
 from kwizard.profile.model import ClusterSpec

@@ -56,3 +56,8 @@ def format_finding(finding: Finding, *, one_line: bool = False) -> str:
 
 def has_errors(findings: list[Finding] | tuple[Finding, ...]) -> bool:
     return any(f.is_error for f in findings)
+
+
+def host_finding(level: Level, code: str, facts, message: str, fix: str = "") -> Finding:
+    """A finding about the host those facts came from (`facts.host`)."""
+    return Finding(level, code, message, fix, facts.host)
