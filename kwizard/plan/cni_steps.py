@@ -16,7 +16,7 @@ from kwizard.plan import scripts
 from kwizard.plan import cluster_scripts
 from kwizard.profile.model import Profile
 from kwizard.plan.steps import LocalWork, StepFailed
-from kwizard.plan.context import RemoteScript, Upload
+from kwizard.plan.context import RemoteScript
 from kwizard.plan.context import RunContext
 
 WEAVE_SECRET_FILE = "weave-passwd"
@@ -103,13 +103,17 @@ def apply_script(profile: Profile, folder: str, patched_path: str):
             if not password:
                 raise StepFailed(f"cni_options.encryption_password_env: set {env_name} to the Weave Net password")
             ctx.add_secret(password)
-        secret_file = f"{folder}/{WEAVE_SECRET_FILE}"
+        # The password never lands in a file kwizard leaves behind: it is written by a shell builtin
+        # (printf: no argv) into a private temp folder that is removed however the script ends.
         create = (
+            "secret_dir=$(mktemp -d)\n"
+            "trap 'rm -rf \"$secret_dir\"' EXIT\n"
+            "trap 'exit 143' TERM HUP INT\n"
+            f"(umask 077; printf '%s' {scripts.q(password)} > \"$secret_dir/{WEAVE_SECRET_FILE}\")\n"
             f"{scripts.KUBECTL} -n kube-system create secret generic weave-passwd "
-            f"--from-file=weave-passwd={secret_file} --dry-run=client -o yaml | {scripts.KUBECTL} apply -f -\n"
-            f"rm -f {secret_file}\n"
+            f"--from-file=weave-passwd=\"$secret_dir/{WEAVE_SECRET_FILE}\" --dry-run=client -o yaml | {scripts.KUBECTL} apply -f -\n"
         )
-        return RemoteScript(create + body, uploads=(Upload(secret_file, password.encode(), 0o600),))
+        return RemoteScript(create + body)
 
     return script_for
 
