@@ -167,6 +167,31 @@ def hung_run(lab_factory, tmp_path, user):
         running.wait()
 
 
+def test_a_signal_during_the_join_stops_it_and_resume_joins(lab_factory, tmp_path, user):
+    lab = lab_factory(hosts=2, scenario=Scenario("hang-join").with_host(1, hang="kubeadm join"))
+    profile = _profile(lab, tmp_path)
+    running = _start(user, "apply", "--yes", profile)
+    try:
+        run_dir = _wait_for_step(user, "join", timeout=120)
+        deadline = time.monotonic() + 120
+        while not lab.exec(1, "pgrep -f '[k]ubeadm join' || true").stdout.strip():  # the worker is in its join
+            assert time.monotonic() < deadline, "the join never started"
+            time.sleep(0.3)
+        running.send_signal(signal.SIGTERM)
+        out, err = running.communicate(timeout=60)
+    finally:
+        if running.poll() is None:
+            running.kill()
+    assert running.returncode == 130, out[-2000:] + err[-2000:]
+    assert json.loads((run_dir / "state.json").read_text())["status"] == "cancelled"
+    assert "<== join cancelled" in out
+    lab.clear_fault(1, "hang")
+    resumed = user.kwizard("apply", "--resume", "--yes", profile)
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr[-2000:]
+    assert "<== init: already done on every host" in resumed.stdout
+    assert _ready_nodes(lab) == {h.name for h in lab.hosts}
+
+
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_a_signal_mid_run_stops_it_resumably_and_says_how_to_resume(hung_run, user, signum):
     lab, profile, running, run_dir = hung_run
