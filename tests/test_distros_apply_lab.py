@@ -65,6 +65,11 @@ def test_apply_from_bare_hosts_to_ready_nodes_then_nothing_to_do(lab_factory, tm
         assert lab.exec(lab.hosts[0], "getenforce").stdout.strip() == "Permissive"
         assert "SELINUX=permissive" in lab.exec(lab.hosts[0], "cat /etc/selinux/config").stdout.splitlines()
         assert "SELinux: Enforcing -> Permissive now (setenforce 0)" in first.stdout
+    if distro in ("debian-12", "ubuntu-24.04"):
+        # held, so an unattended `apt-get upgrade` cannot move the cluster to another release behind kubeadm's back
+        for host in lab.hosts:
+            held = set(lab.exec(host, "apt-mark showhold").stdout.split())
+            assert {"kubelet", "kubeadm", "kubectl"} <= held, host.name
     if distro == "rocky-9":
         assert "containerd.io" in first.stdout and "download.docker.com/linux/centos/docker-ce.repo" in first.stdout
 
