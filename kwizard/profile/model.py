@@ -213,6 +213,15 @@ class CNIOptions(_Strict):
     disable_firewalld: bool = False
 
 
+# Every step id of the setup and reset plans (`kwizard plan` shows them in brackets), for cluster.step_timeouts.
+STEP_IDS = (
+    "preflight", "hosts-file", "kernel", "swap", "firewall", "networkmanager", "packages", "images", "init",
+    "kubeconfig", "cni-fetch", "cni-apply", "ready", "untaint", "join-command", "join", "verify", "labels",
+    "connect", "drain", "reset-workers", "reset-control-plane", "cleanup", "leftovers",
+)
+MAX_STEP_TIMEOUT = 86400
+
+
 class ClusterSpec(_Strict):
     kubernetes_version: KubernetesVersion = "1.33"
     cni: CNI = CNI.FLANNEL
@@ -227,6 +236,16 @@ class ClusterSpec(_Strict):
     disable_swap: bool = False
     wait_ready_seconds: Annotated[int, Number] = Field(default=600, ge=10, le=7200)  # how long nodes may take to become Ready
     cni_options: CNIOptions = Field(default_factory=CNIOptions)
+    # step id -> seconds each host may take for that step, over kwizard's own limit (`--step-timeout` wins)
+    step_timeouts: dict[str, Annotated[int, Number, Field(ge=10, le=MAX_STEP_TIMEOUT)]] = Field(default_factory=dict)
+
+    @field_validator("step_timeouts")
+    @classmethod
+    def _known_steps(cls, value: dict[str, int]) -> dict[str, int]:
+        unknown = sorted(set(value) - set(STEP_IDS))
+        if unknown:
+            raise ValueError(f"step_timeouts: no step {', '.join(map(repr, unknown))}; the steps are {', '.join(STEP_IDS)}")
+        return value
 
     @model_validator(mode="after")
     def _options_fit_the_plugin(self) -> ClusterSpec:

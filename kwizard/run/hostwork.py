@@ -16,13 +16,15 @@ from typing import Any
 from kwizard.plan.context import HostSession, RemoteScript, RunContext
 from kwizard.plan.steps import ScriptFor, Step, StepFailed
 from kwizard.run.events import Event, HostFinished, HostSkipped
-from kwizard.ssh.errors import SSHError
+from kwizard.ssh.errors import CommandTimeout, SSHError
 
 # The session kills the remote command at the step's timeout; this is the
 # runner's own backstop for a session that cannot even do that (a dead link).
 TIMEOUT_GRACE = 30.0
 
 LineSink = Callable[[str, str, str, str], None]  # (step id, host, stream, line)
+
+QUIET_NOTE_EVERY = 30.0  # seconds of a host's step without output before kwizard says it is still working
 
 
 class HostWork:
@@ -59,6 +61,9 @@ class HostWork:
             raise
         except Exception as exc:  # noqa: BLE001 - a host's failure is reported, never raised out of the run
             error = describe_error(exc)
+            if isinstance(exc, (TimeoutError, CommandTimeout)):
+                error += (f" (step {step.id}'s limit is {step.timeout:g}s: raise it with "
+                          f"--step-timeout {step.id}=SECONDS or the profile's cluster.step_timeouts)")
             self._ctx.note(host, error)
             self._finished(step, host, None, started, remote, error)
             return "failed"
@@ -70,10 +75,29 @@ class HostWork:
         return script_for(self._ctx, host) if script_for else None
 
     async def _run_script(self, step: Step, host: str, session: HostSession, script: RemoteScript) -> int:
+        started = last = time.monotonic()
+        said = ""  # the host's last line
+
         def on_line(stream: str, line: str) -> None:
+            nonlocal last, said
+            last, said = time.monotonic(), line.strip() or said
             self._line(step.id, host, stream, line)
 
-        return await session.run(script, on_line, timeout=step.timeout)
+        async def still_running() -> None:
+            nonlocal last
+            while True:
+                await asyncio.sleep(max(0.05, last + QUIET_NOTE_EVERY - time.monotonic()))
+                now = time.monotonic()
+                if now - last >= QUIET_NOTE_EVERY:
+                    last = now
+                    since = f"last output: {said[:120]}" if said else f"no output yet ({step.title})"
+                    self._line(step.id, host, "kwizard", f"still running {step.id}: {_clock(now - started)}, {since}")
+
+        watchdog = asyncio.ensure_future(still_running())
+        try:
+            return await session.run(script, on_line, timeout=step.timeout)
+        finally:
+            watchdog.cancel()
 
     def _finished(
         self, step: Step, host: str, code: int | None, started: float, remote: _Stopwatch, error: str | None
@@ -89,6 +113,11 @@ class HostWork:
                 error=error,
             )
         )
+
+
+def _clock(seconds: float) -> str:
+    minutes, rest = divmod(int(seconds), 60)
+    return f"{minutes}m{rest:02d}s" if minutes else f"{rest}s"
 
 
 def describe_error(exc: BaseException) -> str:

@@ -1,10 +1,10 @@
-"""Runs a plan: one step at a time, each step on all its hosts at once.
+"""Runs a plan: every (step, host) as soon as what it needs is done (kwizard.run.schedule).
 
 For every step the runner asks each host "already done?" (the probe) and
 skips it when so, otherwise streams the step's script there; a bounded number
 of hosts work at the same time. A failed host, a lost connection or a timeout
-fails the step (never raises out of `run`), and the run stops there unless
-told to go on. Every line is masked before anyone sees it: the events the
+fails that host's part (never raises out of `run`); what needs it does not
+start, the rest goes on, and the run ends failed unless told to go on. Every line is masked before anyone sees it: the events the
 faces get, events.jsonl and the per-host logs in the run directory all carry
 the same, masked text. The state file written after each step lets a later
 run continue at the first step that did not finish.
@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+import os
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -29,17 +30,16 @@ from kwizard.run.events import (
     Event,
     FindingReported,
     HostLine,
-    HostSkipped,
     Note,
     RunFinished,
     RunStarted,
-    StepFinished,
-    StepStarted,
 )
 from kwizard.run.hostwork import HostWork, describe_error
 from kwizard.run.masking import SHORT_SECRET_NOTE, Masker
 from kwizard.run.outcome import RunOutcome
 from kwizard.run.rundir import RunDir, RunState
+from kwizard.run.schedule import Schedule, current_step
+from kwizard.run.timeline import WAITING_PREFIX, svg_timeline
 
 Listener = Callable[[Event], None]
 SessionSource = Callable[[str], Awaitable[HostSession]]
@@ -64,12 +64,6 @@ class RunResult:
         return self.status == "succeeded"
 
 
-@dataclass
-class _StepOutcome:
-    status: str  # done | skipped | failed | cancelled
-    failed_hosts: tuple[str, ...] = ()
-
-
 class Runner:
     """Runs one plan over open sessions; it is also the steps' RunContext."""
 
@@ -85,9 +79,15 @@ class Runner:
         continue_on_error: bool = False,
         secrets: Iterable[str] = (),
         listeners: Iterable[Listener] = (),
+        step_timeouts: Mapping[str, float] | None = None,  # step id -> seconds per host, over the plan's own
     ):
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
+        if step_timeouts:
+            plan = dataclasses.replace(plan, steps=[
+                dataclasses.replace(s, timeout=float(step_timeouts[s.id])) if s.id in step_timeouts else s
+                for s in plan.steps
+            ])
         self.plan = plan
         self.run_dir = run_dir
         self.facts: dict[str, HostFacts] = {}  # the preflight step's, for the steps after it
@@ -100,11 +100,11 @@ class Runner:
         self._slots = asyncio.Semaphore(concurrency)
         self._masker = Masker(secrets)
         self._listeners: list[Listener] = list(listeners)
-        self._current_step = "run"
-        self._tails: dict[str, deque[str]] = {}
-        self._step_task: asyncio.Task[_StepOutcome] | None = None
+        self._tails: dict[str, dict[str, deque[str]]] = {}  # step id -> host -> its last lines
+        self._step_task: asyncio.Future[None] | None = None
         self._cancel_requested = False
         self._hosts = HostWork(self, self._emit, self._host_line)
+        self._timeline: list[Event] = []  # what timeline.svg is drawn from
 
     # --- RunContext ---
 
@@ -120,7 +120,7 @@ class Runner:
         self._masker.add(text)
 
     def note(self, host: str, line: str) -> None:
-        self._host_line(self._current_step, host, "kwizard", line)
+        self._host_line(current_step.get(), host, "kwizard", line)
 
     # --- for the faces ---
 
@@ -153,7 +153,7 @@ class Runner:
         if self._masker.has_short_secret():
             self._emit(Note(SHORT_SECRET_NOTE))
         try:
-            await self._run_steps(state)
+            await self._run_steps_cancellably(state)
         except asyncio.CancelledError:
             # Cancelled from outside (the face's worker went away): leave a resumable state behind.
             self._finish(state, "cancelled", started)
@@ -162,21 +162,7 @@ class Runner:
         return self._finish(state, status, started)
 
     async def _run_steps(self, state: RunState) -> None:
-        for step in self.plan.steps:
-            if self._cancel_requested:
-                return
-            if state.is_finished(step.id) and not step.rerun_on_resume:
-                self._replay_finished_step(step)
-                continue
-            if step.rerun_on_resume:
-                state.forget_step(step.id)
-            outcome = await self._run_step_cancellably(step, state)
-            self._record_outcome(state, step, outcome)
-            self.run_dir.save_state(state)
-            if outcome.status == "cancelled":
-                return
-            if outcome.status == "failed" and not self.continue_on_error:
-                return
+        await Schedule(self, state).run()
 
     def _starting_state(self, resume_state: RunState | None) -> RunState:
         if resume_state is None:
@@ -208,6 +194,7 @@ class Runner:
                 run_dir=str(self.run_dir.path),
             )
         )
+        self._write_timeline()
         self.run_dir.close()
         return RunResult(
             status=status,
@@ -218,96 +205,35 @@ class Runner:
             outcome=self.outcome,
         )
 
-    @staticmethod
-    def _record_outcome(state: RunState, step: Step, outcome: _StepOutcome) -> None:
-        if outcome.status in ("done", "skipped"):
-            state.mark_step_finished(step.id)
-        elif outcome.status == "failed" and state.failed_step is None:
-            state.failed_step, state.failed_hosts = step.id, list(outcome.failed_hosts)
-        if step.rerun_on_resume:
-            # What it leaves (facts, the join command) is not kept, so a resume must not trust it as done.
-            state.forget_step(step.id)
-
-    def _replay_finished_step(self, step: Step) -> None:
-        """A step an earlier run finished: shown as skipped, so every face lists every step."""
-        self._emit(StepStarted(step_id=step.id, title=step.title, hosts=tuple(step.hosts)))
-        for host in step.hosts:
-            self._emit(HostSkipped(step_id=step.id, host=host, reason="done in an earlier run"))
-        self._emit(StepFinished(step_id=step.id, status="skipped", duration=0.0))
-
-    async def _run_step_cancellably(self, step: Step, state: RunState) -> _StepOutcome:
-        self._step_task = asyncio.ensure_future(self._run_step(step, state))
+    async def _run_steps_cancellably(self, state: RunState) -> None:
+        self._step_task = asyncio.ensure_future(self._run_steps(state))
         try:
-            return await self._step_task
+            await self._step_task
         except asyncio.CancelledError:
             if not self._cancel_requested:
                 raise
-            return _StepOutcome("cancelled")
         finally:
             self._step_task = None
 
-    async def _run_step(self, step: Step, state: RunState) -> _StepOutcome:
-        self._current_step = step.id
-        self._tails = {host: deque(maxlen=TAIL_LINES) for host in step.hosts}
-        started = time.monotonic()
-        self._emit(StepStarted(step_id=step.id, title=step.title, hosts=tuple(step.hosts)))
-        done_before = set() if step.rerun_on_resume else state.done_on(step.id)
-        results: dict[str, str] = {}
+    async def _local_work(self, step: Step, where: str, work: Awaitable[None]) -> str | None:
+        """A step's kwizard-side work (`after`, `after_each`); its failure message, or None."""
         try:
-            async with asyncio.TaskGroup() as hosts:
-                for host in step.hosts:
-                    hosts.create_task(self._host_part(step, host, host in done_before, results, state))
-        except asyncio.CancelledError:
-            self._emit(StepFinished(step_id=step.id, status="cancelled", duration=time.monotonic() - started))
-            raise
-        failed = tuple(h for h in step.hosts if results.get(h) == "failed")
-        after_error = None if failed else await self._after_part(step)
-        status = _step_status(failed, after_error, results)
-        diagnosis = self._diagnose(step, failed) if status == "failed" else None
-        self._emit(
-            StepFinished(
-                step_id=step.id,
-                status=status,
-                duration=time.monotonic() - started,
-                failed_hosts=failed,
-                diagnosis=diagnosis,
-            )
-        )
-        return _StepOutcome(status, failed)
-
-    async def _host_part(
-        self, step: Step, host: str, done_before: bool, results: dict[str, str], state: RunState
-    ) -> None:
-        if done_before:
-            self._emit(HostSkipped(step_id=step.id, host=host, reason="done in an earlier run"))
-            results[host] = "skipped"
-            return
-        async with self._slots:
-            results[host] = await self._hosts.run(step, host)
-        if results[host] != "failed":
-            state.mark_host_done(step.id, host)
-
-    async def _after_part(self, step: Step) -> str | None:
-        """The step's kwizard-side work; its failure message, or None."""
-        if step.after is None:
-            return None
-        where = step.hosts[0] if step.hosts else "local"
-        try:
-            await step.after(self)
+            await work
         except StepFailed as exc:
             message = str(exc) or "the step's own check failed"
         except Exception as exc:  # noqa: BLE001 - shown as the step's failure
             message = describe_error(exc)
         else:
             return None
-        self.note(where, message)
+        self._host_line(step.id, where, "kwizard", message)
         return message
 
     def _diagnose(self, step: Step, failed: tuple[str, ...]) -> str | None:
         if step.diagnose is None:
             return None
         hosts = failed or step.hosts
-        tail = "\n".join(line for host in hosts for line in self._tails.get(host, ()))
+        tails = self._tails.get(step.id, {})
+        tail = "\n".join(line for host in hosts for line in tails.get(host, ()))
         try:
             return step.diagnose(tail)
         except Exception:  # noqa: BLE001 - a broken diagnosis must not hide the failure itself
@@ -318,15 +244,23 @@ class Runner:
 
     def _host_line(self, step_id: str, host: str, stream: str, line: str) -> None:
         masked = self._masker(line.rstrip("\r\n"))
-        self._tails.setdefault(host, deque(maxlen=TAIL_LINES)).append(masked)
+        self._tails.setdefault(step_id, {}).setdefault(host, deque(maxlen=TAIL_LINES)).append(masked)
         self.run_dir.record_host_line(host, step_id, masked, stream)
         self._publish(HostLine(step_id=step_id, host=host, line=masked, stream=stream))
 
     def _emit(self, event: Event) -> None:
         self._publish(self._masker.event(event))
 
+    def _write_timeline(self) -> None:
+        try:
+            write_private(self.run_dir.path / "timeline.svg", svg_timeline(self._timeline))
+        except OSError:  # the picture is a convenience: never what fails a run
+            _log.debug("timeline.svg not written", exc_info=True)
+
     def _publish(self, event: Event) -> None:
         """Only masked events get here (masking twice could mangle a mask that contains a short secret)."""
+        if not isinstance(event, HostLine) or event.line.startswith(WAITING_PREFIX):
+            self._timeline.append(event)
         self.run_dir.record_event(event)
         for listener in self._listeners:
             try:
@@ -335,12 +269,10 @@ class Runner:
                 _log.debug("listener %r failed on %s", listener, event.kind, exc_info=True)
 
 
-def _step_status(failed: tuple[str, ...], after_error: str | None, results: Mapping[str, str]) -> str:
-    if failed or after_error is not None:
-        return "failed"
-    if results and all(r == "skipped" for r in results.values()):
-        return "skipped"
-    return "done"
+def write_private(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(text)
 
 
 __all__ = ["DEFAULT_CONCURRENCY", "Listener", "Masker", "RunResult", "Runner", "describe_error"]

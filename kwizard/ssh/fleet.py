@@ -70,6 +70,9 @@ class _KeyRecorder(asyncssh.SSHClient):
         return False
 
 
+MAX_HANDSHAKES = 8  # SSH handshakes in flight at once, below OpenSSH's MaxStartups 10
+
+
 class Fleet:
     """One SSH connection per host of a profile, opened lazily, shared by every step."""
 
@@ -97,6 +100,8 @@ class Fleet:
         self._jump: asyncssh.SSHClientConnection | None = None
         self._jump_lock = asyncio.Lock()
         self._decision_lock = asyncio.Lock()  # one fingerprint question on screen at a time
+        # sshd's MaxStartups (10:30:100 by default) drops unauthenticated connections beyond ~10 at once
+        self._handshakes = asyncio.Semaphore(MAX_HANDSHAKES)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -175,7 +180,8 @@ class Fleet:
         for _attempt in range(2):  # the second try follows a key just accepted
             recorder = _KeyRecorder()
             try:
-                return await self._attempt(address, port, user, tunnel, recorder)
+                async with self._handshakes:  # held for the handshake only, never while a person is asked
+                    return await self._attempt(address, port, user, tunnel, recorder)
             except asyncssh.HostKeyNotVerifiable:
                 await self._settle_untrusted_key(name, address, port, recorder.offered)
             except asyncssh.KeyExchangeFailed as error:
