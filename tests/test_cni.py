@@ -234,7 +234,9 @@ def test_flannel_opens_only_vxlan_by_default_not_the_seeds_wide_range():
 def test_calico_ports_follow_the_encapsulation():
     calico = get_plugin("calico")
     assert labels(calico.ports_for()) == ["179/tcp", "4789/udp", "5473/tcp"]
-    assert labels(calico.ports_for("IPIP")) == ["179/tcp", "IP protocol 4 (ipip)", "5473/tcp"]
+    # IP-in-IP is IP protocol 4, `ipencap` in /etc/protocols (`ipip` there is 94)
+    assert labels(calico.ports_for("IPIP")) == ["179/tcp", "IP protocol 4 (ipencap)", "5473/tcp"]
+    assert "--add-protocol=4" in [p.firewalld_arg for p in calico.ports_for("IPIP")]
     assert labels(calico.ports_for("VXLAN")) == ["4789/udp", "5473/tcp"]
     assert "51820-51821/udp" in labels(calico.ports_for(encryption=True))
     with pytest.raises(ValueError, match="no backend"):
@@ -250,7 +252,11 @@ def test_weave_ports_add_esp_with_encryption():
 def test_port_firewalld_arguments():
     assert Port(8472, "udp", "x").firewalld_arg == "--add-port=8472/udp"
     assert Port(30000, "tcp", "x", end=32767).firewalld_arg == "--add-port=30000-32767/tcp"
-    assert Port(None, "ipip", "x").firewalld_arg == "--add-protocol=ipip"
+    # by number: /etc/protocols names differ (Debian: ipencap = 4, ipip = 94; IANA-derived: IPv4 = 4)
+    assert Port(None, "ipencap", "x").firewalld_arg == "--add-protocol=4"
+    assert Port(None, "esp", "x").firewalld_arg == "--add-protocol=50"
+    with pytest.raises(ValueError):
+        Port(None, "ipip", "x")  # 94 in /etc/protocols, never what Calico's IPIP sends
     with pytest.raises(ValueError):
         Port(None, "udp", "x")
     with pytest.raises(ValueError):
@@ -259,7 +265,8 @@ def test_port_firewalld_arguments():
 
 def test_kubeadm_control_plane_and_worker_ports():
     assert labels(CONTROL_PLANE_PORTS) == ["6443/tcp", "2379-2380/tcp", "10250/tcp", "10259/tcp", "10257/tcp"]
-    assert labels(WORKER_PORTS) == ["10250/tcp", "30000-32767/tcp"]
+    # ports-and-protocols.md, worker nodes: kubelet, kube-proxy, NodePorts on TCP and UDP
+    assert labels(WORKER_PORTS) == ["10250/tcp", "10256/tcp", "30000-32767/tcp", "30000-32767/udp"]
 
 
 def test_manifest_sources_are_pinned_and_say_how_they_are_applied():
@@ -267,7 +274,9 @@ def test_manifest_sources_are_pinned_and_say_how_they_are_applied():
     assert flannel.manifests[0].url.endswith("/v0.28.9/kube-flannel.yml")
     assert flannel.manifests[0].command("kube-flannel.yml") == ["kubectl", "apply", "-f", "kube-flannel.yml"]
     assert [m.filename for m in calico.manifests] == ["operator-crds.yaml", "tigera-operator.yaml", "custom-resources.yaml"]
-    assert all(m.verb == "create" and "/v3.32.1/" in m.url for m in calico.manifests)
+    # server-side apply: retryable (create fails AlreadyExists) and no 262,144-byte last-applied annotation
+    assert all(m.verb == "apply --server-side" and "/v3.32.1/" in m.url for m in calico.manifests)
+    assert calico.manifests[0].command("c.yaml") == ["kubectl", "apply", "--server-side", "--force-conflicts", "-f", "c.yaml"]
     assert calico.patched_manifest.filename == "custom-resources.yaml"
     assert weave.manifests[0].url.endswith("/v2.8.1/weave-daemonset-k8s.yaml")
     assert "cloud.weave.works" not in weave.manifests[0].url
