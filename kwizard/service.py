@@ -24,13 +24,13 @@ from kwizard.checks.host import preflight
 from kwizard.run.events import Event, Note
 from kwizard.checks.findings import Finding, finding_place, has_errors
 from kwizard.facts.model import HostError, HostFacts
-from kwizard.kube.join import fresh_join_command
+from kwizard.kube.join import fresh_join_command, require_cluster
 from kwizard.profile.model import Profile
 from kwizard.kube.nodes import node_list
 from kwizard.run.oneshot import OneShotContext
 from kwizard.plan.setup import build_setup_plan
 from kwizard.plan.reset import ResetOptions, build_reset_plan
-from kwizard.run.lock import LockHeld, RunLocks
+from kwizard.run.lock import RunLocks
 from kwizard.run.rundir import RunDir, RunState, latest_resumable
 from kwizard.run.runner import Runner, RunResult
 from kwizard.run.timeline import text_timeline  # noqa: F401 - for the wizard's done screen: the run's timeline from its events
@@ -67,7 +67,7 @@ def preflight_work(profile: Profile, fleet: Fleet, locks: RunLocks | None = None
 
     async def work(ctx: RunContext) -> None:
         if locks is not None:
-            await take_cluster_lock(ctx, profile, fleet, locks)
+            await locks.take_in_step(ctx, fleet)
         result = await check(profile, fleet)
         for finding in result.findings:
             ctx.report(finding)
@@ -93,30 +93,9 @@ def connect_work(profile: Profile, fleet: Fleet, locks: RunLocks | None = None) 
         if failed:
             raise StepFailed(f"cannot reach {', '.join(failed)}; nothing was reset")
         if locks is not None:
-            await take_cluster_lock(ctx, profile, fleet, locks)
+            await locks.take_in_step(ctx, fleet)
 
     return work
-
-
-async def take_cluster_lock(ctx: RunContext, profile: Profile, fleet: Fleet, locks: RunLocks) -> None:
-    """The lock on the control plane, before anything changes; a run that cannot take it stops here."""
-    name = profile.control_plane.name
-    try:
-        session = await fleet.session(name)
-        stale = await locks.take_cluster(session)
-    except SSHError:
-        # Unreachable, or sudo refused: the preflight that follows names it as an error and
-        # the run stops before any change, so no change happens without the lock.
-        return
-    except LockHeld as held:
-        raise StepFailed(str(held)) from None
-    if stale is not None:
-        ctx.note(name, f"took over a stale lock left by {stale.describe()}")
-
-
-def run_locks(profile: Profile, profile_path: Path | None, plan_name: str) -> RunLocks:
-    cp = profile.control_plane
-    return RunLocks(cp.name, cp.address, str(profile_path or f"{profile.name}.yaml"), f"{plan_name} of {profile.name}")
 
 
 def setup_plan(profile: Profile, fleet: Fleet, schedule: str = "graph", locks: RunLocks | None = None) -> Plan:
@@ -222,12 +201,12 @@ def start_plan(plan: Plan, fleet: Fleet, request: RunRequest, locks: RunLocks | 
 
 
 def start_setup(request: RunRequest, fleet: Fleet) -> RunHandle:
-    locks = run_locks(request.profile, request.profile_path, "setup")
+    locks = RunLocks.for_run(request.profile, request.profile_path, "setup")
     return start_plan(setup_plan(request.profile, fleet, request.schedule, locks), fleet, request, locks)
 
 
 def start_reset(request: RunRequest, fleet: Fleet, options: ResetOptions = ResetOptions()) -> RunHandle:
-    locks = run_locks(request.profile, request.profile_path, "reset")
+    locks = RunLocks.for_run(request.profile, request.profile_path, "reset")
     plan = reset_plan(request.profile, fleet, options, locks)
     return start_plan(plan.lockstep() if request.schedule == "lockstep" else plan, fleet, request, locks)
 
@@ -352,14 +331,8 @@ async def cluster_status(profile: Profile, fleet: Fleet):
     from kwizard.day2.status import cluster_status as status_of  # noqa: PLC0415
 
     session = await fleet.session(profile.control_plane.name)
-    await _require_cluster(session, profile.control_plane.name)
+    await require_cluster(session, profile.control_plane.name)
     return await status_of(profile, session)
-
-
-async def _require_cluster(session, host: str) -> None:
-    from kwizard.kube.join import require_cluster  # noqa: PLC0415
-
-    await require_cluster(session, host)
 
 
 async def certificate_expiry(profile: Profile, fleet: Fleet):
@@ -367,7 +340,7 @@ async def certificate_expiry(profile: Profile, fleet: Fleet):
     from kwizard.day2.certs import read_certs  # noqa: PLC0415
 
     session = await fleet.session(profile.control_plane.name)
-    await _require_cluster(session, profile.control_plane.name)
+    await require_cluster(session, profile.control_plane.name)
     return await read_certs(session)
 
 
@@ -422,6 +395,6 @@ def upgrade_plan(profile: Profile, fleet: Fleet, to: str, profile_path: Path | N
 
 
 def start_upgrade(request: RunRequest, fleet: Fleet, to: str, parallel: int = 1) -> RunHandle:
-    locks = run_locks(request.profile, request.profile_path, "upgrade")
+    locks = RunLocks.for_run(request.profile, request.profile_path, "upgrade")
     return start_plan(upgrade_plan(request.profile, fleet, to, request.profile_path, parallel, locks), fleet, request,
                       locks)

@@ -37,11 +37,15 @@ import socket
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
 from kwizard.files import make_private_dirs
-from kwizard.plan.context import HostSession, RemoteScript
+from kwizard.plan.context import HostSession, RemoteScript, RunContext
+from kwizard.plan.steps import StepFailed
+from kwizard.profile.model import Profile
+from kwizard.ssh.errors import SSHError
 
 LOCK_DIR = "/var/lib/kwizard/lock.d"
 HOLDER_FILE = f"{LOCK_DIR}/holder.json"
@@ -267,6 +271,25 @@ def _parse_answer(out: str) -> tuple[str, Holder | None, float]:
 
 class RunLocks:
     """The two locks of one run, taken in order (local first, at once; the cluster's after connecting) and released together."""
+
+    @classmethod
+    def for_run(cls, profile: Profile, profile_path: Path | None, plan_name: str) -> RunLocks:
+        cp = profile.control_plane
+        return cls(cp.name, cp.address, str(profile_path or f"{profile.name}.yaml"), f"{plan_name} of {profile.name}")
+
+    async def take_in_step(self, ctx: RunContext, fleet: Any) -> None:
+        """The cluster lock, from a plan's first step: before anything changes, or the run stops there."""
+        try:
+            session = await fleet.session(self.control_plane)
+            stale = await self.take_cluster(session)
+        except SSHError:
+            # Unreachable, or sudo refused: the preflight that follows names it as an error and
+            # the run stops before any change, so no change happens without the lock.
+            return
+        except LockHeld as held:
+            raise StepFailed(str(held)) from None
+        if stale is not None:
+            ctx.note(self.control_plane, f"took over a stale lock left by {stale.describe()}")
 
     def __init__(self, control_plane: str, control_plane_address: str, profile_path: str, run: str):
         self.control_plane = control_plane
