@@ -30,7 +30,8 @@ from kwizard.export import ansible, kubeadm, runbook, walk
 from kwizard.export.yamltext import load
 from kwizard.kube.joincmd import ca_cert_hash
 from kwizard.plan.context import DryRunContext, RemoteScript
-from kwizard.plan.setup import CONFIG_PATH, build_setup_plan
+from kwizard.plan.setup_cluster import CONFIG_PATH
+from kwizard.plan.setup import build_setup_plan
 from kwizard.plan.view import view_plan
 from kwizard.profile import store
 from kwizard.profile.model import ClusterSpec, Host, Profile, Role, SSHSettings

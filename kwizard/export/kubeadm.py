@@ -15,7 +15,7 @@ import yaml
 
 from kwizard.kube.config import parse_init_config
 from kwizard.kube.joincmd import FRESH_JOIN_COMMAND
-from kwizard.plan.setup import CONFIG_PATH
+from kwizard.plan.setup_cluster import CONFIG_PATH
 from kwizard.profile.model import Profile
 from kwizard.export.walk import ExportRefused, ExportStep
 from kwizard.export.runbook import CA_HASH_COMMAND

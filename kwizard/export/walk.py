@@ -20,7 +20,8 @@ from dataclasses import dataclass, replace
 from kwizard.cni import catalogue as cni
 from kwizard.kube.joincmd import FRESH_JOIN_COMMAND
 from kwizard.plan.context import DryRunContext, Placeholder, RemoteScript
-from kwizard.plan.setup import MANIFEST_DIR, build_setup_plan
+from kwizard.plan.setup_cluster import MANIFEST_DIR
+from kwizard.plan.setup import build_setup_plan
 from kwizard.plan.steps import Plan, Step, StepFailed
 from kwizard.profile.model import Profile
 

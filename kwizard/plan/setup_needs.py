@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 
 from kwizard.plan.context import RunContext
+from kwizard.plan.installed import refresh_installed_versions
 from kwizard.plan.steps import Need, Plan, Step, on_all_hosts, on_same_host
 
 # Each host's own preparation, in plan order; each waits for the one before it that the profile has.
@@ -74,7 +75,6 @@ def _per_host_refresh(step: Step) -> Step:
     so the control plane's images and init never wait for the slowest worker's packages."""
     if step.id != "packages" or step.after is None or step.after_each is not None:
         return step
-    from kwizard.plan.setup import refresh_installed_versions  # noqa: PLC0415 - setup imports this module
 
     async def refresh(ctx: RunContext, host: str) -> None:
         await refresh_installed_versions((host,))(ctx)
