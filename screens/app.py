@@ -25,7 +25,9 @@ from textual.worker import Worker, WorkerState
 
 from kwizard.profile.store import ProfileError, load, user_profiles_dir
 from kwizard.service import ResetOptions, latest_resumable_run
+from kwizard.screens.commands import KwizardCommands
 from kwizard.screens.connections import Gatherer, gather_host_checks
+from kwizard.screens.dialogs.confirm import ConfirmModal
 from kwizard.screens.dialogs.reset_confirm import ResetConfirmModal
 from kwizard.screens.dialogs.sudo_password import SudoPasswordModal, password_known, remember_sudo_password, sudo_wants_a_password
 from kwizard.screens.draft import new_draft, validated
@@ -36,6 +38,7 @@ from kwizard.screens.steps.welcome import ProfileFolder, WelcomeChoice, WelcomeS
 from kwizard.screens.wizard import QUIT, RESET, RUN, STEP_TITLES, STEPS, StepResult, StepScreen, target_step
 
 WIZARD = "wizard"  # the worker group of the wizard loop
+EXIT_INTERRUPTED = 130  # kwizard.cli.exitcodes: a run the user cancelled
 
 LIGHT_THEME = "textual-light"
 DARK_THEME = "textual-dark"
@@ -49,8 +52,10 @@ def default_profile_folders() -> list[ProfileFolder]:
 class KwizardApp(App[int]):
     TITLE = "kwizard"
     CSS_PATH = "kwizard.tcss"
+    COMMANDS = App.COMMANDS | {KwizardCommands}
     BINDINGS = [
         Binding("ctrl+t", "toggle_dark", "Theme", tooltip="Switch between the light and dark theme", id="theme"),
+        Binding("question_mark,f1", "help", "Help", show=False, tooltip="What this screen is for, and all its keys"),
     ]
 
     def __init__(
@@ -67,6 +72,9 @@ class KwizardApp(App[int]):
         self._start_path = profile_path
         self._step: str | None = None  # the step on screen; None = welcome
         self._failed_again = False  # the loop failed, was restarted, and has not shown a screen since
+        # What quitting returns: 130 once the user cancelled a run (like the headless commands),
+        # 0 again after a later run finished.
+        self.quit_code = 0
 
     def on_mount(self) -> None:
         self._wizard()
@@ -82,6 +90,11 @@ class KwizardApp(App[int]):
             if self._step is None:
                 choice = await self.push_screen_wait(WelcomeScreen(self.folders))
                 self._failed_again = False
+                if choice.action == "quit":
+                    # Return at once: another turn of the loop would mount a new Welcome while
+                    # the app exits (its on_mount then finds no #profiles: NoMatches).
+                    self.exit(self.quit_code)
+                    return
                 if choice.action == "resume" and self._open(choice.path):
                     await self._resume()
                     continue
@@ -91,12 +104,14 @@ class KwizardApp(App[int]):
             self._failed_again = False
             self.state.draft = result.draft
             if result.go == QUIT:
-                self.exit(0)
+                self.exit(self.quit_code)
                 return
             if result.go in (RUN, RESET):
                 await (self._run_setup() if result.go == RUN else self._run_reset())
                 continue
             self._step = target_step(self._step, result.go)
+            if self._step is None:  # back on the welcome screen: the user said to leave these answers
+                self.state.draft = self.state.saved or new_draft()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place a worker's error ends up: shown to the user, and the app goes on.
@@ -164,25 +179,43 @@ class KwizardApp(App[int]):
         """Back to the welcome screen, which offers to resume a stopped run of a saved profile;
         a stopped run of an unsaved draft goes back to the review, where it can be saved or run again."""
         finished = outcome is not None and outcome.status == "succeeded"
+        if outcome is not None and outcome.status in ("succeeded", "cancelled"):
+            self.quit_code = 0 if finished else EXIT_INTERRUPTED
         self._step = None if finished or self.state.draft_path is not None else "review"
         if finished:
             self.state.resetting = False
 
+    @work(group="quit", exclusive=True)
     async def action_quit(self) -> None:
         """Quitting mid-run asks first (the run screen cancels the run and leaves it resumable)."""
         run = running_screen(self)
         if run is not None:
             run.ask_to_quit()
             return
-        self.exit(0)
+        if any(isinstance(s, ConfirmModal) for s in self.screen_stack):
+            return  # already asking
+        lost = self.unsaved_work()
+        if lost:
+            question = f"Quit kwizard? {lost} will be lost."
+            if not await self.push_screen_wait(ConfirmModal(question, yes="Quit without saving", no="Stay")):
+                return
+        self.exit(self.quit_code)
+
+    def unsaved_work(self) -> str:
+        """What quitting now would lose, in words; empty when nothing."""
+        for screen in reversed(self.screen_stack):
+            edited = getattr(screen, "unsaved_edits", None)
+            if edited is not None and edited():
+                return edited()
+        draft = next((s.collect() for s in reversed(self.screen_stack) if isinstance(s, StepScreen)), self.state.draft)
+        if self.state.unsaved(draft):
+            return "The answers not saved as a profile (ctrl+s on the Review step saves them)"
+        return ""
 
     def _welcome(self, choice: WelcomeChoice) -> bool:
         """Act on the welcome screen's choice; True when a step should follow."""
-        if choice.action == "quit":
-            self.exit(0)
-            return False
         if choice.action == "new":
-            self.state.draft, self.state.draft_path = new_draft(), None
+            self.state.draft, self.state.draft_path, self.state.saved = new_draft(), None, None
             self.state.forget_checks()
         elif not self._open(choice.path):
             return False
@@ -199,6 +232,7 @@ class KwizardApp(App[int]):
             self.notify(str(exc), title=f"Cannot open {path.name}", severity="error", timeout=10)
             return False
         self.state.draft_path = path
+        self.state.saved = self.state.draft
         self.state.forget_checks()
         return True
 
@@ -231,6 +265,12 @@ class KwizardApp(App[int]):
                         lambda step=step: screen.action_leave(step),
                     )
             yield from screen.palette_commands()
+
+    def action_help(self) -> None:
+        from kwizard.screens.dialogs.help import HelpModal  # noqa: PLC0415
+
+        if not isinstance(self.screen, HelpModal):
+            self.push_screen(HelpModal(self.screen))
 
     def action_toggle_dark(self) -> None:
         self.theme = LIGHT_THEME if self.current_theme.dark else DARK_THEME

@@ -45,6 +45,7 @@ class Gatherer(Protocol):
 # Short words for the status column, from the ssh layer's error kinds.
 _ERROR_WORDS = {
     "unreachable": "unreachable",
+    "key file problem": "key file problem",
     "auth refused": "auth refused",
     "host key unknown": "host key unknown",
     "host key changed": "HOST KEY CHANGED",
@@ -62,8 +63,32 @@ def check_from_error(host: str, error: Exception) -> HostCheck:
     word = _ERROR_WORDS.get(kind, kind)
     if kind == "unreachable":
         word = _unreachable_word(message)
+    elif kind == "key file problem" and "does not exist" in message:
+        word = "key file missing"  # the workstation's file, not the host: never "unreachable"
+    message, fix = in_wizard_words(message), in_wizard_words(fix)
     problem = f"{message}\nfix: {fix}" if fix else message
     return HostCheck(host, False, f"✗ {word}", problem=problem, sudo_refused=kind == "sudo refused")
+
+
+# The engine names profile fields (what a YAML file says); the wizard names the screen and field.
+WIZARD_FIELDS = {
+    "set ssh.identity_file to": "set Private key in the SSH defaults (s on the Hosts step) to",
+    "ssh.identity_file": "Private key, SSH defaults",
+    "ssh.known_hosts": "known_hosts file, SSH defaults",
+    "ssh.user": "User, SSH defaults",
+    "ssh.jump_host": "Jump host, SSH defaults",
+    "ssh.host_key_policy": "Host keys, SSH defaults",
+    "ssh.sudo_password_env": "sudo password from env var, SSH defaults",
+    "cluster.pod_cidr": "Pod CIDR on the Pod network step",
+    "cluster.service_cidr": "Service CIDR on the Pod network step",
+}
+
+
+def in_wizard_words(text: str) -> str:
+    """`text` with the profile-file field names a wizard user never sees replaced by screen and field."""
+    for path, words in WIZARD_FIELDS.items():
+        text = text.replace(path, words)
+    return text
 
 
 def _unreachable_word(message: str) -> str:

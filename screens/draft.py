@@ -26,13 +26,31 @@ def updated(draft: Profile, **changes: Any) -> Profile:
     return draft.model_copy(update=changes)
 
 
+def readable(exc: ValidationError) -> list[tuple[tuple[Any, ...], str]]:
+    """(location, message) per problem, in a person's words where pydantic has only its own."""
+    found = []
+    for (loc, message), error in zip(problems_from_error(exc), exc.errors()):
+        ctx = error.get("ctx") or {}
+        kind = error["type"]
+        if kind == "missing":
+            message = "needed: fill this in"
+        elif kind in ("greater_than_equal", "greater_than") and ("ge" in ctx or "gt" in ctx):
+            message = f"too small: the least it can be is {ctx.get('ge', ctx.get('gt'))}"
+        elif kind in ("less_than_equal", "less_than") and ("le" in ctx or "lt" in ctx):
+            message = f"too big: the most it can be is {ctx.get('le', ctx.get('lt'))}"
+        elif kind in ("int_parsing", "int_type", "int_from_float"):
+            message = "a whole number, please"
+        found.append((loc, message))
+    return found
+
+
 def field_errors(model: type[BaseModel], data: dict[str, Any]) -> dict[str, str]:
     """{field: message} for what is wrong in `data` as a `model`; empty when it validates."""
     try:
         model.model_validate(data)
     except ValidationError as exc:
         errors: dict[str, str] = {}
-        for loc, message in problems_from_error(exc):
+        for loc, message in readable(exc):
             errors.setdefault(str(loc[0]) if loc else "", message)
         return errors
     return {}
@@ -43,7 +61,7 @@ def profile_problems(draft: Profile) -> list[str]:
     try:
         Profile.model_validate(draft.model_dump(mode="json"))
     except ValidationError as exc:
-        return [f"{error_path(loc)}: {message}" for loc, message in problems_from_error(exc)]
+        return [f"{error_path(loc)}: {message}" for loc, message in readable(exc)]
     return []
 
 

@@ -26,6 +26,13 @@ class WizardState:
     checks: dict[str, HostCheck] = field(default_factory=dict)  # the last "Test connections", by host name
     facts: dict[str, Any] = field(default_factory=dict)  # the engine's raw facts from that test (preflight, plan)
     resetting: bool = False  # opened from "Reset a cluster": the review shows the reset plan
+    saved: Profile | None = None  # the draft as last loaded or saved (None: never saved)
+
+    def unsaved(self, draft: Profile) -> bool:
+        """`draft` holds answers that no file has: a new cluster with hosts, or edits since the last save."""
+        if self.saved is None:
+            return bool(draft.hosts)
+        return draft.model_dump(mode="json") != self.saved.model_dump(mode="json")
 
     def forget_checks(self) -> None:
         """A new or another profile: the last test says nothing about its hosts."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -31,6 +33,31 @@ POLICY_CHOICES = [
     ("strict: only keys already in known_hosts", HostKeyPolicy.STRICT),
     ("accept-new: ask me about a key never seen", HostKeyPolicy.ACCEPT_NEW),
 ]
+
+
+DEFAULT_KEYS = ("id_ed25519", "id_ecdsa", "id_rsa")  # what ssh (and asyncssh) try when no key is named
+
+
+def key_file_problem(path_text: str) -> str:
+    """Why the Private key field's path cannot be a key; empty when it is a readable file (or unset)."""
+    if not path_text.strip():
+        return ""
+    path = Path(path_text.strip()).expanduser()
+    if not path.exists():
+        return f"there is no file at {path}: give your private key's path (e.g. ~/.ssh/id_ed25519), or leave it empty"
+    if not path.is_file() or not os.access(path, os.R_OK):
+        return f"{path} is not a file you can read"
+    return ""
+
+
+def no_key_at_all(ssh: SSHSettings) -> str:
+    """Said before a test when no key could possibly be offered (so the user hears it first)."""
+    if ssh.identity_file or os.environ.get("SSH_AUTH_SOCK"):
+        return ""
+    if any((Path.home() / ".ssh" / name).is_file() for name in DEFAULT_KEYS):
+        return ""
+    return ("No SSH key is set: Private key in the SSH defaults (s) is empty, no ssh-agent runs, and "
+            "~/.ssh has no id_ed25519, id_ecdsa or id_rsa. The hosts will refuse the login.")
 
 
 def describe_ssh(ssh: SSHSettings) -> str:
@@ -95,8 +122,23 @@ class SSHSettingsModal(ModalScreen[SSHSettings | None]):
         data["sudo"] = self.query_one("#sudo", Switch).value
         return data
 
+    def unsaved_edits(self) -> str:
+        """For the App's quit: what this open form would lose."""
+        try:
+            data = self.form_data()
+        except Exception:  # noqa: BLE001 - not mounted yet
+            return ""
+        try:
+            changed = SSHSettings.model_validate(data) != self.ssh
+        except ValueError:  # a field half typed: that is an edit too
+            changed = True
+        return "Your changes to the SSH defaults (ctrl+s keeps them)" if changed else ""
+
     def _show_errors(self) -> dict[str, str]:
         errors = field_errors(SSHSettings, self.form_data())
+        key_problem = key_file_problem(self.query_one("#identity_file", Input).value)
+        if key_problem and "identity_file" not in errors:
+            errors["identity_file"] = key_problem
         for name in TEXT_FIELDS:
             message = errors.get(name, "")
             self.query_one(f"#{name}-error", Static).update(message)

@@ -26,7 +26,7 @@ from textual.widgets import Button, Footer, Static
 
 from kwizard.profile.model import Profile
 from kwizard.run.events import Event, FindingReported, HostLine, HostSkipped, RunStarted, StepFinished, StepStarted
-from kwizard.service import ResetOptions
+from kwizard.service import ResetOptions, plan_view
 from kwizard.screens.dialogs.confirm import ConfirmModal
 from kwizard.screens.run.failure_panel import FailurePanel
 from kwizard.screens.run.launch import FleetFactory, RunLauncher, RunOutcome, ServiceLauncher, fleet_factory_for
@@ -35,6 +35,7 @@ from kwizard.screens.widgets.log_pane import ALL_HOSTS, LogArea
 from kwizard.screens.run.state import RunProgress
 from kwizard.screens.run.widgets import StepList, run_status_line
 
+INTERRUPTED = 130  # the exit code of a run cancelled by quitting (kwizard.cli.exitcodes, like headless)
 QUIT_GRACE_SECONDS = 15.0  # after "quit anyway": how long to wait for the remote commands to stop
 
 
@@ -80,6 +81,18 @@ def reset_run_screen(
     return RunScreen(launcher, resume_dir=resume_dir)
 
 
+def step_descriptions(launcher: Any) -> dict[str, str]:
+    """The plan's one line per step (what it does, how long it may wait), for the status line."""
+    profile = getattr(launcher, "profile", None)
+    if profile is None:
+        return {}
+    try:
+        views = plan_view(profile, reset=launcher.plan_name == "reset")
+    except Exception:  # noqa: BLE001 - a description is a help, never what stops a run
+        return {}
+    return {view.id: view.describe for view in views if view.describe}
+
+
 def running_screen(app: Any) -> RunScreen | None:
     """The run screen whose run is still going, if any (for the App's quit action)."""
     return next((s for s in app.screen_stack if isinstance(s, RunScreen) and s.is_running), None)
@@ -88,10 +101,12 @@ def running_screen(app: Any) -> RunScreen | None:
 class RunScreen(Screen[RunOutcome]):
     BINDINGS = [
         Binding("escape", "stop", "Cancel run", tooltip="Stop the run (asks first); it can be resumed later"),
+        # The same key once the run has stopped: the footer must not offer to cancel a finished run.
+        Binding("escape", "close", "Close", tooltip="Leave the run screen (a stopped run can be resumed later)"),
         Binding("r", "retry", "Retry step", tooltip="Run the failed step again (finished steps are not redone)"),
         Binding("s", "skip", "Skip step", tooltip="Mark the failed step done and go on (asks first)"),
         Binding("a", "abort", "Abort", tooltip="Leave the run as it is; resume it later from the welcome screen"),
-        Binding("slash", "search", "Search", show=False, tooltip="Search the shown log"),
+        Binding("slash", "search", "Search", tooltip="Search the shown log"),
         Binding("f", "follow", "Follow", tooltip="Scroll the shown log to the end and follow new lines"),
         Binding("d", "show_done", "Summary", tooltip="Show the join command and kubeconfig again"),
     ]
@@ -137,6 +152,7 @@ class RunScreen(Screen[RunOutcome]):
         if getattr(self.launcher, "fleet_factory", False) is None:
             self.launcher.fleet_factory = fleet_factory_for(self.app)  # type: ignore[attr-defined]
         self._logs = self.query_one(LogArea)
+        self.progress.describes = step_descriptions(self.launcher)
         self.set_interval(0.5, self._show_status)
         self._start()
 
@@ -179,7 +195,7 @@ class RunScreen(Screen[RunOutcome]):
             number = f"{row.number}/{len(self.progress.steps)} " if row else ""
             logs.add_header(f"{number}{event.title}", event.hosts)
         elif isinstance(event, HostSkipped):
-            logs.add_line(event.host, f"skipped: {event.reason}", "kwizard")
+            logs.add_line(event.host, f"skipped: {self.progress.skip_reason(event.step_id, event.reason)}", "kwizard")
         elif isinstance(event, FindingReported):
             finding = event.finding
             logs.add_line(finding.host or ALL_HOSTS, str(finding), "kwizard")
@@ -200,7 +216,7 @@ class RunScreen(Screen[RunOutcome]):
     def _ended(self, result: Any) -> None:
         self._show_status()
         if self._quitting:
-            self.app.exit()
+            self.app.exit(INTERRUPTED)
             return
         if result.status == "succeeded":
             self._finished(f"[green]✓ The {self.launcher.plan_name} run finished.[/]")
@@ -236,6 +252,10 @@ class RunScreen(Screen[RunOutcome]):
             return failed
         if action == "skip":
             return failed and self.progress.failure.step_id not in ("run", "preflight", "connect")  # type: ignore[union-attr]
+        if action == "stop":
+            return self.is_running
+        if action == "close":
+            return not self.is_running
         if action == "show_done":
             return self.progress.status == "succeeded" and self._done_screen() is not None
         return True
@@ -255,6 +275,7 @@ class RunScreen(Screen[RunOutcome]):
         )
         if await self.app.push_screen_wait(ConfirmModal(question, yes="Skip it")):
             self.launcher.skip(self.run_dir, failure.step_id)
+            self.progress.user_skipped.add(failure.step_id)
             self._start()
 
     def action_abort(self) -> None:
@@ -271,6 +292,10 @@ class RunScreen(Screen[RunOutcome]):
         question = "Cancel the run? The commands running on the hosts are stopped; you can resume it later."
         self.app.push_screen(ConfirmModal(question, yes="Cancel run", no="Keep running"), self._cancel_if)
 
+    def action_close(self) -> None:
+        if not self.is_running:
+            self._leave()
+
     def _cancel_if(self, yes: bool | None) -> None:
         if yes and self.is_running:
             self.launcher.cancel()
@@ -285,7 +310,7 @@ class RunScreen(Screen[RunOutcome]):
             return
         self._quitting = True
         self.launcher.cancel()
-        self.set_timer(QUIT_GRACE_SECONDS, self.app.exit)
+        self.set_timer(QUIT_GRACE_SECONDS, lambda: self.app.exit(INTERRUPTED))
 
     def action_search(self) -> None:
         self._logs.action_search()

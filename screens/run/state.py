@@ -17,6 +17,8 @@ from kwizard.checks.findings import Finding
 FAILURE_TAIL = 8
 
 PENDING, RUNNING, DONE, SKIPPED, FAILED, CANCELLED = "pending", "running", "done", "skipped", "failed", "cancelled"
+# The engine replays a step the user skipped as "done in an earlier run": the face knows better.
+SKIPPED_BY_YOU = "skipped by you (not done)"
 
 
 @dataclass
@@ -27,7 +29,8 @@ class StepRow:
     status: str = PENDING
     started_at: float | None = None  # the screen's clock when the step started
     duration: float | None = None  # from StepFinished
-    skip_reason: str = ""  # "done in an earlier run" / "already done"
+    skip_reason: str = ""  # "done in an earlier run" / "already done" / SKIPPED_BY_YOU
+    describe: str = ""  # what the step does and what it waits for (the plan's words), when known
 
     def elapsed(self, now: float) -> float | None:
         if self.duration is not None:
@@ -62,6 +65,8 @@ class RunProgress:
     finished_duration: float | None = None
     failure: StepFailure | None = None
     findings: list[Finding] = field(default_factory=list)
+    user_skipped: set[str] = field(default_factory=set)  # step ids the user chose to skip
+    describes: dict[str, str] = field(default_factory=dict)  # step id -> the plan's description
     _tails: dict[str, deque[str]] = field(default_factory=dict)
     _errors: dict[str, str] = field(default_factory=dict)
 
@@ -91,7 +96,8 @@ class RunProgress:
     def _on_RunStarted(self, event: RunStarted, now: float) -> None:
         # A retry or a skip starts a new run on the same folder: every row starts over.
         self.plan, self.run_dir, self.hosts = event.plan, event.run_dir, event.hosts
-        self.steps = [StepRow(step_id, number, title) for number, (step_id, title) in enumerate(event.steps, 1)]
+        self.steps = [StepRow(step_id, number, title, describe=self.describes.get(step_id, ""))
+                      for number, (step_id, title) in enumerate(event.steps, 1)]
         self.status, self.started_at, self.finished_duration = "running", now, None
         self.failure, self.findings = None, []
 
@@ -108,7 +114,10 @@ class RunProgress:
     def _on_HostSkipped(self, event: HostSkipped, now: float) -> None:
         row = self.step(event.step_id)
         if row is not None:
-            row.skip_reason = event.reason
+            row.skip_reason = self.skip_reason(event.step_id, event.reason)
+
+    def skip_reason(self, step_id: str, reason: str) -> str:
+        return SKIPPED_BY_YOU if step_id in self.user_skipped else reason
 
     def _on_HostFinished(self, event: HostFinished, now: float) -> None:
         if not event.ok:

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from rich.markup import escape
 from rich.text import Text
 from textual.widget import Widget
 
-from kwizard.screens.run.state import CANCELLED, DONE, FAILED, PENDING, RUNNING, SKIPPED, RunProgress, format_duration
+from kwizard.screens.run.state import CANCELLED, DONE, FAILED, PENDING, RUNNING, SKIPPED, SKIPPED_BY_YOU, RunProgress, format_duration
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 ICONS = {PENDING: "·", DONE: "✓", SKIPPED: "↷", FAILED: "✗", CANCELLED: "■"}
@@ -54,7 +55,7 @@ class StepList(Widget):
         icon = SPINNER[int(now * 10) % len(SPINNER)] if status == RUNNING else ICONS[status]
         shown_time = format_duration(elapsed) if status in (RUNNING, DONE, FAILED, CANCELLED) else ""
         if status == SKIPPED:
-            shown_time = "earlier" if "earlier" in why else "skip"
+            shown_time = "by you" if why == SKIPPED_BY_YOU else "earlier" if "earlier" in why else "skip"
         label = f"{icon} {number:2} {title}"
         room = width - TIME_WIDTH
         if len(label) > room:
@@ -77,4 +78,9 @@ def run_status_line(progress: RunProgress, now: float) -> str:
         "cancelled": "[yellow]Cancelled[/]",
     }
     state = words.get(progress.status, progress.status)
-    return f"{state} · {done}/{total} steps · {elapsed}" if total else state
+    line = f"{state} · {done}/{total} steps · {elapsed}" if total else state
+    running = [row for row in progress.steps if row.status == RUNNING]
+    current = max(running, key=lambda row: row.started_at or 0.0) if running else None  # the newest of them
+    if current is not None and current.describe:  # what it does now, and how long it may wait
+        line += f"\n[not bold dim]now {current.number}: {escape(current.describe)}[/]"
+    return line

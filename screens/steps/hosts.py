@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -19,14 +20,16 @@ from kwizard.screens.connections import HostCheck
 from kwizard.screens.draft import updated, validated
 from kwizard.screens.dialogs.host_form import HostFormModal
 from kwizard.screens.dialogs.host_key import HostKeyModal
-from kwizard.screens.dialogs.ssh_form import SSHSettingsModal, describe_ssh
+from kwizard.screens.dialogs.ssh_form import SSHSettingsModal, describe_ssh, no_key_at_all
 from kwizard.screens.dialogs.sudo_password import SudoPasswordModal, known_sudo_password, password_known, remember_sudo_password, sudo_wants_a_password
-from kwizard.screens.wizard import StepScreen, button_row
+from kwizard.screens.dialogs.confirm import ConfirmModal
+from kwizard.screens.wizard import BACK, StepScreen, button_row
 
 if TYPE_CHECKING:
     from kwizard.screens.connections import Gatherer
     from kwizard.screens.state import WizardState
 
+COLUMNS = (("Name", "name"), ("Address", "address"), ("Port", "port"), ("User", "user"), ("Role", "role"), ("Status", "status"))
 TESTING = "… testing"
 NOT_TESTED = "not tested"
 
@@ -36,7 +39,8 @@ class HostsScreen(StepScreen):
     BINDINGS = [
         Binding("a", "add", "Add", tooltip="Add a host"),
         Binding("e", "edit", "Edit", tooltip="Edit the highlighted host (or press enter)"),
-        Binding("d,delete", "remove", "Remove", tooltip="Remove the highlighted host"),
+        Binding("d,delete", "remove", "Remove", tooltip="Remove the highlighted host (z undoes it)"),
+        Binding("z", "undo_remove", "Undo remove", tooltip="Put the host just removed back"),
         Binding("s", "ssh", "SSH defaults", tooltip="User, key, known_hosts, jump host and sudo for every host"),
         Binding("t", "test", "Test connections", tooltip="Connect to every host at once and gather its facts"),
         Binding("p", "sudo_password", "Sudo password", tooltip="Give the sudo password for this session (kept in memory only)"),
@@ -54,6 +58,7 @@ class HostsScreen(StepScreen):
         self.gather = gather
         self.hosts: list[Host] = list(self.draft.hosts)
         self.ssh = self.draft.ssh
+        self._removed: tuple[int, Host, HostCheck | None] | None = None  # the last host removed (z puts it back)
 
     def compose_body(self) -> ComposeResult:
         with Vertical(id="hosts-body"):
@@ -72,11 +77,6 @@ class HostsScreen(StepScreen):
     def on_mount(self) -> None:
         super().on_mount()
         table = self.query_one("#hosts", DataTable)
-        table.add_column("Name", key="name")
-        table.add_column("Address", key="address")
-        table.add_column("User", key="user")
-        table.add_column("Role", key="role")
-        table.add_column("Status", key="status")
         self._refresh_table()
         table.focus()
 
@@ -89,11 +89,16 @@ class HostsScreen(StepScreen):
     def _refresh_table(self, keep: str | None = None) -> None:
         table = self.query_one("#hosts", DataTable)
         row = table.cursor_row
-        table.clear()
+        # Columns made afresh each time: every width is then measured from the rows as they are
+        # now (a column sized for its label alone cut the first host's row until a second came).
+        table.clear(columns=True)
+        for label, key in COLUMNS:
+            table.add_column(label, key=key)
         for host in self.hosts:
             role = "control plane" if host.role is Role.CONTROL_PLANE else "worker"
             user = host.user or self.ssh.user
-            table.add_row(host.name, host.address, user, role, self._status(host), key=host.name)
+            port = str(host.port or self.ssh.port)
+            table.add_row(host.name, host.address, port, user, role, self._status(host), key=host.name)
         if keep is not None and keep in [h.name for h in self.hosts]:
             row = [h.name for h in self.hosts].index(keep)
         if self.hosts:
@@ -120,7 +125,8 @@ class HostsScreen(StepScreen):
         elif check is None:
             panel.update(f"[b]{host.name}[/]: not tested yet. Press t to test every host's connection.")
         elif not check.reachable:
-            panel.update(f"[b]{host.name}[/] [red]{check.summary}[/]\n{check.problem}")
+            no_key = no_key_at_all(self.ssh)
+            panel.update(f"[b]{host.name}[/] [red]{check.summary}[/]\n{escape(check.problem)}" + (f"\n{no_key}" if no_key else ""))
         else:
             panel.update(f"[b]{host.name}[/] {check.summary}\n" + "\n".join(check.details) + self._sudo_hint(check))
         panel.set_class(bool(check and not check.reachable), "-failed")
@@ -161,10 +167,27 @@ class HostsScreen(StepScreen):
     def action_remove(self) -> None:
         host = self._highlighted()
         if host is not None:
+            index = self.hosts.index(host)
             self.hosts.remove(host)
-            self.state.checks.pop(host.name, None)
+            self._removed = (index, host, self.state.checks.pop(host.name, None))
             self._refresh_table()
-            self.notify(f"Removed {host.name}.", timeout=3)
+            self.refresh_bindings()
+            self.notify(f"Removed {host.name}. Press z to undo.", timeout=8)
+
+    def action_undo_remove(self) -> None:
+        if self._removed is None:
+            return
+        index, host, check = self._removed
+        self._removed = None
+        if any(h.name == host.name for h in self.hosts):
+            self.notify(f"A host named {host.name} is back already.", severity="warning")
+            return
+        self.hosts.insert(min(index, len(self.hosts)), host)
+        if check is not None:
+            self.state.checks[host.name] = check
+        self._refresh_table(keep=host.name)
+        self.refresh_bindings()
+        self.notify(f"{host.name} is back.", timeout=3)
 
     @on(Button.Pressed, "#ssh")
     @work
@@ -176,6 +199,8 @@ class HostsScreen(StepScreen):
             self._refresh_table()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "undo_remove":
+            return self._removed is not None
         if action == "sudo_password":
             return self.ssh.sudo  # no sudo, no password to give: the key leaves the footer
         return super().check_action(action, parameters)
@@ -198,9 +223,12 @@ class HostsScreen(StepScreen):
             problems = fleet_problems(self.hosts) or ["add at least one host"]
             self.notify("\n".join(problems), title="Fix the hosts first", severity="warning")
             return
+        no_key = no_key_at_all(self.ssh)
+        if no_key:  # said first: otherwise a host-key question or "auth refused" comes before it
+            self.notify(no_key, title="No SSH key", severity="warning", timeout=10)
         table = self.query_one("#hosts", DataTable)
         for host in self.hosts:
-            table.update_cell(host.name, "status", TESTING)
+            table.update_cell(host.name, "status", TESTING, update_width=True)
         self._test_connections(profile)
 
     @work(exclusive=True, group="connections")
@@ -240,8 +268,23 @@ class HostsScreen(StepScreen):
     def collect(self) -> Profile:
         return updated(self.draft, hosts=list(self.hosts), ssh=self.ssh)
 
+    def action_leave(self, go: str) -> None:
+        """Back to the welcome screen asks first when it would drop answers no file has."""
+        if go != BACK or not self.state.unsaved(self.collect()):
+            super().action_leave(go)
+            return
+        what = "this new cluster's hosts and settings" if self.state.saved is None else f"your changes to {self.draft.name}"
+        question = f"Back to the welcome screen? {what[0].upper() + what[1:]} are not saved and will be lost."
+        self.app.push_screen(ConfirmModal(question, yes="Leave them", no="Stay"),
+                             lambda yes: super(HostsScreen, self).action_leave(go) if yes else None)
+
     def problems_before_next(self, draft: Profile) -> list[str]:
-        return fleet_problems(self.hosts) if self.hosts else ["add at least one host (press a)"]
+        if not self.hosts:
+            return ["add at least one host (press a)"]
+        failed = [f"{h.name} failed its connection test ({self.state.checks[h.name].summary.lstrip('✗ ')}): "
+                  "fix it (e to edit, s for the SSH defaults) and press t to test again, or remove it (d)"
+                  for h in self.hosts if h.name in self.state.checks and not self.state.checks[h.name].reachable]
+        return fleet_problems(self.hosts) + failed
 
     @on(Button.Pressed, "#next")
     def _next(self) -> None:

@@ -17,6 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static, Switch
 
+from kwizard.screens.connections import in_wizard_words
 from kwizard.cni.catalogue import get_plugin
 from kwizard.checks.findings import Finding, Level
 from kwizard.facts.hostnet import HostNetwork
@@ -49,10 +50,10 @@ def render_findings(findings: list[Finding]) -> str:
     for index, finding in enumerate(findings):
         where = " · ".join(p for p in (finding.host, finding.interface) if p)
         head = f"{LEVEL_MARKS[finding.level]} [b]{where}[/]: " if where else f"{LEVEL_MARKS[finding.level]} "
-        lines.append(head + escape(finding.message))
+        lines.append(head + escape(in_wizard_words(finding.message)))
         following = findings[index + 1].fix if index + 1 < len(findings) else None
         if finding.fix and finding.fix != following:  # one fix under a run of findings that share it
-            lines.append(f"   [i]fix: {escape(finding.fix)}[/]")
+            lines.append(f"   [i]fix: {escape(in_wizard_words(finding.fix))}[/]")
     return "\n".join(lines)
 
 
@@ -132,8 +133,10 @@ class PodNetworkScreen(StepScreen):
             service_findings = check_service_cidr(service, self.networks)
             self.suggestion = self._suggest(service) if any(is_clash(f) for f in pod_findings) else None
             shown = [f for f in pod_findings + service_findings if f.level is not Level.INFO]
-            text = render_findings(shown) or "[green]✓[/] no clashes found"
-            if not self.networks:
+            if self.networks:
+                text = render_findings(shown) or "[green]✓[/] no clashes found"
+            else:  # "no clashes" would claim a check that was not made
+                text = render_findings(shown) or "[green]✓[/] the pod and service ranges do not overlap each other"
                 text += "\n[dim]Not checked against the hosts' networks: test connections on the Hosts step first.[/]"
             if self.suggestion:
                 text += f"\n\nSuggested pod CIDR: [b]{self.suggestion}[/] (ctrl+g to use it)"

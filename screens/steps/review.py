@@ -86,12 +86,17 @@ class ReviewScreen(StepScreen):
             summary.update("[red]The answers are not complete yet:[/]\n" + "\n".join(problems))
             self.query_one("#preflight", Static).update("")
             return
-        profile = validated(self.draft)
-        summary.update(self._summary(profile))
+        self._show(validated(self.draft))
+        tree.focus()
+
+    def _show(self, profile: Profile) -> None:
+        """The summary, the plan and the preflight of `profile` (again after "Save as" renamed it)."""
+        self.query_one("#review-summary", Static).update(self._summary(profile))
+        tree = self.query_one("#plan", Tree)
+        tree.clear()
         plan_tree(tree, plan_view(profile, reset=self.RESET_PLAN, facts=self.state.facts))
         tree.root.expand()
         self.query_one("#preflight", Static).update(self._preflight(profile))
-        tree.focus()
 
     def _summary(self, profile: Profile) -> str:
         cluster = profile.cluster
@@ -135,6 +140,8 @@ class ReviewScreen(StepScreen):
             return
         self.draft = profile  # handed back to the App on leaving, like every step's answers
         self.state.draft_path = target.path
+        self.state.saved = profile
+        self._show(profile)  # the new name everywhere on this screen, not only in the file
         self.notify(f"Saved to {target.path}", title="Profile saved")
 
     def collect(self) -> Profile:

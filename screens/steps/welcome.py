@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -14,6 +14,7 @@ from textual.widgets import Button, DataTable, Footer, Static
 
 from kwizard.profile.store import ProfileSummary, list_profiles
 from kwizard.service import latest_resumable_run
+from kwizard.screens.dialogs.confirm import ConfirmModal
 from kwizard.screens.widgets.header import Header
 from kwizard.screens.wizard import button_row
 
@@ -134,12 +135,21 @@ class WelcomeScreen(Screen[WelcomeChoice]):
     def action_reset(self) -> None:
         self._choose("reset")
 
-    def action_resume(self) -> None:
+    @work(group="ask", exclusive=True)
+    async def action_resume(self) -> None:
         summary = self._highlighted()
-        if summary is not None and not summary.error and latest_resumable_run(summary.name) is None:
+        if summary is None or summary.error:
+            self._choose("resume")  # says why not
+            return
+        unfinished = latest_resumable_run(summary.name)
+        if unfinished is None:
             self.notify(f"{summary.name} has no unfinished run to resume.", severity="warning")
             return
-        self._choose("resume")
+        where = f" at {unfinished.failed_step}" if unfinished.failed_step else ""
+        question = (f"Resume {summary.name}'s {unfinished.plan} run, stopped{where}? It goes on on the hosts "
+                    "where it stopped (finished steps are not redone).")
+        if await self.app.push_screen_wait(ConfirmModal(question, yes="Resume", no="Not now")):
+            self._choose("resume")
 
     def action_quit(self) -> None:
         self.dismiss(WelcomeChoice("quit"))

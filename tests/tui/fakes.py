@@ -11,7 +11,7 @@ from kwizard.facts.hostnet import HostNetwork, InterfaceAddress, Route
 from kwizard.profile.model import Profile
 from kwizard.screens.connections import HostCheck, HostKeyQuestion, check_from_error
 from kwizard.screens.steps.welcome import ProfileFolder
-from kwizard.ssh import AuthRefused, HostKeyChanged, HostUnreachable
+from kwizard.ssh import AuthRefused, HostKeyChanged, HostUnreachable, KeyFileProblem
 
 # Fixed details, so screenshots do not depend on anything real.
 HEALTHY_DETAILS = (
@@ -49,6 +49,7 @@ FAILURES = {
     "refused": lambda h, a: HostUnreachable(h, f"cannot connect to {a}:22: Connection refused", "check the host is up and sshd runs"),
     "timeout": lambda h, a: HostUnreachable(h, f"no SSH answer from {a}:22 within 10s", "check the host is up"),
     "auth": lambda h, a: AuthRefused(h, f"{a} refused 'ubuntu' with your agent's and default keys: Permission denied", "install the public key (ssh-copy-id ubuntu@{a})"),
+    "key file": lambda h, a: KeyFileProblem(h, "the SSH key file /home/me/.ssh/id_missing (ssh.identity_file) does not exist", "set ssh.identity_file to your private key's path (e.g. ~/.ssh/id_ed25519)"),
     "host key": lambda h, a: HostKeyChanged(h, f"HOST KEY CHANGED for {a}: known_hosts has SHA256:old but the host now offers ssh-ed25519 SHA256:new", "confirm the host was reinstalled, then remove the old key"),
 }
 

@@ -23,9 +23,9 @@ async def assert_same_answers_on_every_screen(path: Path, profile: Profile) -> N
         screen = app.screen
         assert isinstance(screen, HostsScreen)
         table = screen.query_one("#hosts", DataTable)
-        shown = [[str(c) for c in table.get_row_at(i)][:4] for i in range(table.row_count)]
+        shown = [[str(c) for c in table.get_row_at(i)][:5] for i in range(table.row_count)]
         expected = [
-            [h.name, h.address, profile.user_for(h), "control plane" if h.role is Role.CONTROL_PLANE else "worker"]
+            [h.name, h.address, str(h.port or profile.ssh.port), profile.user_for(h), "control plane" if h.role is Role.CONTROL_PLANE else "worker"]
             for h in profile.hosts
         ]
         assert shown == expected

@@ -110,7 +110,8 @@ class ScriptedLauncher:
 
 
 def _steps(profile: Profile):
-    return build_setup_plan(profile).steps
+    # v1's lock-step order (with "ready" before the joins): these scripts, and the README's run pictures
+    return build_setup_plan(profile, lockstep=True).steps
 
 
 def run_started(profile: Profile) -> RunStarted:

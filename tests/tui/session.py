@@ -59,7 +59,7 @@ async def run_connection_test(pilot: Pilot) -> list[str]:
     await pilot.press("t")
     await settle(pilot)
     table = pilot.app.screen.query_one("#hosts", DataTable)
-    return [str(table.get_row_at(i)[4]) for i in range(table.row_count)]
+    return [str(table.get_row_at(i)[5]) for i in range(table.row_count)]
 
 
 async def pick_calico(pilot: Pilot) -> None:

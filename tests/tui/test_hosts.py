@@ -60,8 +60,8 @@ async def test_form_says_what_is_wrong_as_you_type(tmp_path):
         await pilot.pause()
         assert isinstance(app.screen, HostsScreen)
         assert rows(app) == [
-            ["cp-1", "10.0.0.10", "root", "control plane", "not tested"],
-            ["node-1", "10.0.0.11", "root", "worker", "not tested"],
+            ["cp-1", "10.0.0.10", "22", "root", "control plane", "not tested"],
+            ["node-1", "10.0.0.11", "2222", "root", "worker", "not tested"],
         ]
 
 
@@ -101,7 +101,7 @@ async def test_ssh_defaults_are_validated_and_kept(tmp_path):
         await pilot.pause()
         assert isinstance(app.screen, HostsScreen)
         assert "ubuntu@:22" in str(app.screen.query_one("#ssh-summary", Static).render())
-        assert rows(app)[0][2] == "ubuntu"
+        assert rows(app)[0][3] == "ubuntu"
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert app.state.draft.ssh.user == "ubuntu" and app.state.draft.ssh.jump_host == "admin@bastion:22"
@@ -116,7 +116,7 @@ async def test_unreachable_hosts_say_why_and_the_others_get_facts(tmp_path):
             await add_host(pilot, name, f"10.0.0.{10 + index}")
         await pilot.press("t")
         await settle(pilot)
-        status = {r[0]: r[4] for r in rows(app)}
+        status = {r[0]: r[5] for r in rows(app)}
         assert status == {
             "cp-1": "✓ Ubuntu 24.04.2 LTS",
             "node-1": "✗ refused",
@@ -152,7 +152,7 @@ async def test_unknown_host_key_is_asked_with_its_fingerprint(tmp_path):
         await pilot.press("y")
         await settle(pilot)
         assert fleet.answers == {"node-1": True}
-        assert [r[4] for r in rows(app)] == ["✓ Ubuntu 24.04.2 LTS", "✓ Ubuntu 24.04.2 LTS"]
+        assert [r[5] for r in rows(app)] == ["✓ Ubuntu 24.04.2 LTS", "✓ Ubuntu 24.04.2 LTS"]
 
 
 async def test_rejecting_a_host_key_leaves_that_host_unreachable(tmp_path):
@@ -166,7 +166,7 @@ async def test_rejecting_a_host_key_leaves_that_host_unreachable(tmp_path):
         await pilot.press("escape")
         await settle(pilot)
         assert fleet.answers == {"cp-1": False}
-        assert rows(app)[0][4].startswith("✗")
+        assert rows(app)[0][5].startswith("✗")
 
 
 async def test_next_needs_a_control_plane(tmp_path):

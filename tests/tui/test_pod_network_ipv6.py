@@ -72,7 +72,7 @@ async def test_ipv6_cidrs_show_the_models_message_and_next_waits(tmp_path):
         await pilot.press("shift+tab")
         await replace_text(pilot, "10.244.0.0/16")
         assert not screen.query_one("#pod_cidr-error", Static).display
-        assert "no clashes found" in str(screen.query_one("#findings", Static).render())
+        assert "do not overlap each other" in str(screen.query_one("#findings", Static).render())
         await pilot.press("ctrl+n")
         await pilot.pause()
         assert app.screen is not screen, "fixed: Next goes on"

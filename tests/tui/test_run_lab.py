@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from kwizard.profile.store import load
 from kwizard.plan.reset import ResetOptions
 from kwizard.screens.app import KwizardApp
+from kwizard.screens.dialogs.confirm import ConfirmModal
 from kwizard.screens.run.done import DoneScreen
 from kwizard.screens.widgets.log_pane import LogArea
 from kwizard.screens.steps.review import ReviewScreen
@@ -171,6 +172,8 @@ async def test_an_aborted_run_resumes_from_the_welcome_screen(lab3, tmp_path):
 
         lab3.clear_fault(worker, "cut_during")
         await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), 10)
+        await pilot.press("y")  # resume asks first
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), 10)
         resumed: RunScreen = app.screen
         await wait_for(pilot, lambda: isinstance(app.screen, DoneScreen) or (resumed.progress.status == "failed" and not resumed.is_running))
@@ -234,6 +237,8 @@ async def test_cancel_mid_run_stops_the_hosts_command_and_the_run_resumes_to_don
         await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen), 10)
         _highlight(app, load(profile_path).name)
         await pilot.press("u")
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), 10)
+        await pilot.press("y")  # resume asks first
         await wait_for(pilot, lambda: isinstance(app.screen, RunScreen), 10)
         resumed: RunScreen = app.screen
         await wait_for(pilot, lambda: isinstance(app.screen, DoneScreen) or (resumed.progress.status == "failed" and not resumed.is_running))

@@ -44,6 +44,9 @@ def saved_profile(tmp_path: Path, profile: Profile, folder: str = "saved") -> Pa
 
 
 def app_on(tmp_path: Path, profile: Profile, fleet: FakeFleet | None = None) -> KwizardApp:
+    key = tmp_path / "home" / ".ssh" / "id_ed25519"  # the profile's key exists (HOME is the test's own)
+    key.parent.mkdir(parents=True, exist_ok=True)
+    key.write_text("a private key\n")
     path = saved_profile(tmp_path, profile)
     return KwizardApp(str(path), folders=profile_folder(tmp_path), gather=fleet or FakeFleet())
 
