@@ -54,7 +54,6 @@ async def test_escape_on_welcome_quits_cleanly(tmp_path):
         assert isinstance(app.screen, WelcomeScreen)
         await pilot.press("escape")
         await pilot.pause()
-    assert app._exception is None
     assert app.return_value == 0
 
 
@@ -329,5 +328,4 @@ async def test_cancelling_then_quitting_from_welcome_exits_130(tmp_path, monkeyp
         assert isinstance(app.screen, WelcomeScreen)
         await pilot.press("escape")
         await pilot.pause()
-    assert app._exception is None
     assert app.return_value == 130
