@@ -191,7 +191,9 @@ def test_vpn_default_route_warns_and_offers_eth0():
     (warning,) = choice.findings
     assert warning.level is Level.WARNING and warning.code == "advertise.default_route_via_tunnel"
     assert warning.interface == "tun0" and warning.host == "kubemaster-1"
-    assert "192.168.122.11 (eth0)" in warning.fix
+    # what will be advertised, and why, is in the message; the fix names the fields to change it
+    assert "kwizard will advertise 192.168.122.11 (eth0) instead" in warning.message
+    assert "cluster.advertise_address" in warning.fix and "cluster.cni_options.interface: eth0" in warning.fix
 
 
 # --- Pod CIDR: everything else ---------------------------------------------------------

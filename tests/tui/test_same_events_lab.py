@@ -46,45 +46,52 @@ CLI_WITH_SPY = """
 import sys
 import kwizard.service as service
 real = service.start_plan
-def spy(plan, fleet, request):
+def spy(plan, fleet, request, *rest):
     print(f"SPY start_plan {plan.name}", file=sys.stderr, flush=True)
-    return real(plan, fleet, request)
+    return real(plan, fleet, request, *rest)
 service.start_plan = spy
 from kwizard.cli.main import main
 sys.exit(main(sys.argv[1:]))
 """
 
 
-def normalised(events: list[dict[str, Any]], hosts: list[str]) -> list[Any]:
-    """The comparable shape of a run's events (see the module's docstring); hosts by their position."""
+def normalised(events: list[dict[str, Any]], hosts: list[str]) -> dict[str, Any]:
+    """The comparable shape of a run's events; hosts by their position.
+
+    Steps overlap now (each host goes as soon as its needs are done), so two
+    equal runs may interleave steps differently: the shape is per step — how it
+    started and finished, and the multiset of its per-host events and line
+    streams — plus the run's own first and last events and its findings.
+    """
     host_of = {name: f"host{i}" for i, name in enumerate(hosts)}
-    out: list[Any] = []
-    per_host: Counter = Counter()
-    lines: set[tuple[str, str]] = set()
+    steps: dict[str, dict[str, Any]] = {}
+    run: dict[str, Any] = {"findings": Counter()}
+
+    def step(step_id: str) -> dict[str, Any]:
+        return steps.setdefault(step_id, {"hosts": Counter(), "lines": set()})
+
     for event in events:
         kind = event["event"]
         host = host_of.get(event.get("host", ""), event.get("host"))
         if kind == "HostLine":
-            lines.add((host, event.get("stream", "")))
-            continue
-        if kind in HOST_EVENTS:
-            per_host[(kind, host, event.get("ok"), event.get("exit_status"))] += 1
-            continue
-        if kind == "StepFinished":
-            out.append(("step hosts", event["step_id"], sorted(per_host.items()), sorted(lines)))
-            per_host, lines = Counter(), set()
-        shape: tuple[Any, ...] = (kind, event.get("step_id"), event.get("status"))
-        if kind == "RunStarted":
-            shape += (event["plan"], [tuple(s) for s in event["steps"]], [host_of.get(h, h) for h in event["hosts"]])
-        elif kind in ("StepStarted",):
-            shape += (event["title"], [host_of.get(h, h) for h in event["hosts"]])
-        elif kind in ("StepFinished", "RunFinished"):
-            shape += (event.get("failed_step"), [host_of.get(h, h) for h in event.get("failed_hosts", [])])
+            if event.get("stream") != "kwizard":  # kwizard's own notes ("waiting for …") depend on timing
+                step(event["step_id"])["lines"].add((host, event.get("stream", "")))
+        elif kind in HOST_EVENTS:
+            step(event["step_id"])["hosts"][(kind, host, event.get("ok"), event.get("exit_status"))] += 1
+        elif kind == "StepStarted":
+            step(event["step_id"])["started"] = (event["title"], [host_of.get(h, h) for h in event["hosts"]])
+        elif kind == "StepFinished":
+            step(event["step_id"])["finished"] = (
+                event.get("status"), event.get("failed_step"), [host_of.get(h, h) for h in event.get("failed_hosts", [])]
+            )
+        elif kind == "RunStarted":
+            run["started"] = (event["plan"], [tuple(s) for s in event["steps"]], [host_of.get(h, h) for h in event["hosts"]])
+        elif kind == "RunFinished":
+            run["finished"] = (event.get("status"), event.get("failed_step"))
         elif kind == "FindingReported":
             finding = event["finding"]
-            shape += (finding["level"], finding["code"], host_of.get(finding.get("host") or "", finding.get("host")))
-        out.append(shape)
-    return out
+            run["findings"][(finding["level"], finding["code"], host_of.get(finding.get("host") or "", finding.get("host")))] += 1
+    return {"run": run, "steps": {k: {**v, "hosts": sorted(v["hosts"].items()), "lines": sorted(v["lines"])} for k, v in steps.items()}}
 
 
 async def test_a_tui_run_and_apply_jsonl_produce_the_same_events(lab_factory, tmp_path, monkeypatch):
@@ -101,9 +108,9 @@ async def test_a_tui_run_and_apply_jsonl_produce_the_same_events(lab_factory, tm
     started: list[str] = []
     real_start = service.start_plan
 
-    def spy(plan, fleet, request):
+    def spy(plan, fleet, request, *rest):
         started.append(plan.name)
-        return real_start(plan, fleet, request)
+        return real_start(plan, fleet, request, *rest)
 
     monkeypatch.setattr(RunScreen, "engine_event", recording)
     monkeypatch.setattr(service, "start_plan", spy)
@@ -130,8 +137,9 @@ async def test_a_tui_run_and_apply_jsonl_produce_the_same_events(lab_factory, tm
 
     tui_shape = normalised([e.to_dict() for e in seen], [h.name for h in tui_lab.hosts])
     cli_shape = normalised(cli_events, [h.name for h in cli_lab.hosts])
-    assert tui_shape[0][0] == "RunStarted" and tui_shape[-1][:3] == ("RunFinished", None, "succeeded")
-    finished = [shape[1] for shape in tui_shape if shape[0] == "StepFinished"]
-    assert finished == [step_id for step_id, _title in tui_shape[0][4]], "every step of the plan ran and finished"
+    assert tui_shape["run"]["finished"] == ("succeeded", None)
+    planned = [step_id for step_id, _title in tui_shape["run"]["started"][1]]
+    finished = [s for s, shape in tui_shape["steps"].items() if "finished" in shape]
+    assert sorted(finished) == sorted(planned), "every step of the plan ran and finished"
     assert "join" in finished and len(finished) > 8, "a real run: many steps"
     assert tui_shape == cli_shape
