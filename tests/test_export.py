@@ -37,43 +37,10 @@ from kwizard.profile import store
 from kwizard.profile.model import ClusterSpec, Host, Profile, Role, SSHSettings
 from kwizard.ssh.shell import compose
 
+from tests.test_cni import SMALL_FLANNEL  # noqa: E402 - the same small Flannel manifest the patcher tests use
+
 TOKEN_RE = re.compile(r"[a-z0-9]{6}\.[a-z0-9]{16}")
 
-SMALL_FLANNEL = """\
-apiVersion: v1
-kind: Namespace
-metadata:
-  name: kube-flannel
----
-kind: ConfigMap
-apiVersion: v1
-metadata:
-  name: kube-flannel-cfg
-  namespace: kube-flannel
-data:
-  net-conf.json: |
-    {
-      "Network": "10.244.0.0/16",
-      "Backend": {
-        "Type": "vxlan",
-        "VNI": 1
-      }
-    }
----
-apiVersion: apps/v1
-kind: DaemonSet
-metadata:
-  name: kube-flannel-ds
-  namespace: kube-flannel
-spec:
-  template:
-    spec:
-      containers:
-      - name: kube-flannel
-        args:
-        - --ip-masq
-        - --kube-subnet-mgr
-"""
 
 
 def make_profile(tmp_path: Path, *, sudo_password_env: str | None = None, **cluster) -> Profile:
