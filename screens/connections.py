@@ -8,6 +8,8 @@ checks. The App is given a `Gatherer` so tests can stand in for the hosts.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -79,16 +81,50 @@ WIZARD_FIELDS = {
     "ssh.jump_host": "Jump host, SSH defaults",
     "ssh.host_key_policy": "Host keys, SSH defaults",
     "ssh.sudo_password_env": "sudo password from env var, SSH defaults",
-    "cluster.pod_cidr": "Pod CIDR on the Pod network step",
-    "cluster.service_cidr": "Service CIDR on the Pod network step",
 }
+# cluster.* fields: (what the field or switch says, the step it is on)
+CLUSTER_FIELDS = {
+    "cluster.pod_cidr": ("Pod CIDR", "Pod network"),
+    "cluster.service_cidr": ("Service CIDR", "Pod network"),
+    "cluster.kubernetes_version": ("Kubernetes version", "Pod network"),
+    "cluster.advertise_address": ("Advertise address", "Pod network"),
+    "cluster.cni_options.interface": ("Node interface", "Pod network"),
+    "cluster.cni_options.mtu": ("MTU", "Pod network"),
+    "cluster.cni_options.encryption_password_env": ("Encryption password from env var", "Pod network"),
+    "cluster.cni_options.disable_firewalld": ("Stop and disable firewalld", "Pod network"),
+    "cluster.install_packages": ("Install containerd and kubeadm…", "Pod network"),
+    "cluster.disable_swap": ("Turn swap off…", "Pod network"),
+    "cluster.manage_etc_hosts": ("Write every node's name…", "Pod network"),
+    "cluster.open_firewall_ports": ("Open the Kubernetes and plugin ports…", "Pod network"),
+    "cluster.cni": ("the plugin", "Network plugin"),
+}
+_FIELD = r"`?(cluster\.[a-z_]+(?:\.[a-z_]+)?)`?"
+_SWITCHED = re.compile(r"(?:set )?`?(cluster\.[a-z_]+(?:\.[a-z_]+)?): (true|false)`?")
+_SET_TO = re.compile(r"set " + _FIELD + " (to|back to)")
+_NAMED = re.compile(_FIELD)
 
 
 def in_wizard_words(text: str) -> str:
     """`text` with the profile-file field names a wizard user never sees replaced by screen and field."""
     for path, words in WIZARD_FIELDS.items():
         text = text.replace(path, words)
-    return text
+
+    def switched(match: re.Match[str]) -> str:
+        label, step = CLUSTER_FIELDS.get(match[1], (match[1], ""))
+        where = f" on the {step} step" if step else ""
+        return f"turn {'on' if match[2] == 'true' else 'off'} “{label}”{where}"
+
+    def set_to(match: re.Match[str]) -> str:
+        label, step = CLUSTER_FIELDS.get(match[1], (match[1], ""))
+        return f"set {label} on the {step} step {match[2]}" if step else match[0]
+
+    def named(match: re.Match[str]) -> str:
+        label, step = CLUSTER_FIELDS.get(match[1], (match[1], ""))
+        return f"“{label}” on the {step} step" if step else match[0]
+
+    text = _SWITCHED.sub(switched, text)
+    text = _SET_TO.sub(set_to, text)
+    return _NAMED.sub(named, text)
 
 
 def _unreachable_word(message: str) -> str:

@@ -108,6 +108,7 @@ class RunScreen(Screen[RunOutcome]):
         Binding("a", "abort", "Abort", tooltip="Leave the run as it is; resume it later from the welcome screen"),
         Binding("slash", "search", "Search", tooltip="Search the shown log"),
         Binding("f", "follow", "Follow", tooltip="Scroll the shown log to the end and follow new lines"),
+        Binding("w", "wrap", "Wrap", tooltip="Wrap long lines to the log's width (again: one screen line per line)"),
         Binding("d", "show_done", "Summary", tooltip="Show the join command and kubeconfig again"),
     ]
 
@@ -317,6 +318,9 @@ class RunScreen(Screen[RunOutcome]):
 
     def action_follow(self) -> None:
         self._logs.active_log().follow()
+
+    def action_wrap(self) -> None:
+        self._logs.action_wrap()
 
     def action_show_done(self) -> None:
         done = self._done_screen()

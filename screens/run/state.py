@@ -67,8 +67,10 @@ class RunProgress:
     findings: list[Finding] = field(default_factory=list)
     user_skipped: set[str] = field(default_factory=set)  # step ids the user chose to skip
     describes: dict[str, str] = field(default_factory=dict)  # step id -> the plan's description
-    _tails: dict[str, deque[str]] = field(default_factory=dict)
-    _errors: dict[str, str] = field(default_factory=dict)
+    # Per (step id, host): steps overlap in the graph schedule, so one step's lines and
+    # errors must never land in another's failure panel.
+    _tails: dict[tuple[str, str], deque[str]] = field(default_factory=dict)
+    _errors: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def apply(self, event: Event, now: float) -> None:
         handler = getattr(self, f"_on_{type(event).__name__}", None)
@@ -79,8 +81,9 @@ class RunProgress:
         return next((s for s in self.steps if s.id == step_id), None)
 
     @property
-    def current(self) -> StepRow | None:
-        return next((s for s in self.steps if s.status == RUNNING), None)
+    def running(self) -> list[StepRow]:
+        """Every step running now (several at once when hosts are at different steps)."""
+        return [s for s in self.steps if s.status == RUNNING]
 
     @property
     def finished(self) -> bool:
@@ -100,16 +103,18 @@ class RunProgress:
                       for number, (step_id, title) in enumerate(event.steps, 1)]
         self.status, self.started_at, self.finished_duration = "running", now, None
         self.failure, self.findings = None, []
+        self._tails, self._errors = {}, {}
 
     def _on_StepStarted(self, event: StepStarted, now: float) -> None:
         row = self.step(event.step_id)
         if row is not None:
             row.status, row.started_at, row.duration, row.skip_reason = RUNNING, now, None, ""
-        self._tails = {host: deque(maxlen=FAILURE_TAIL) for host in event.hosts}
-        self._errors = {}
+        for host in event.hosts:  # a retried step starts its hosts' tails over
+            self._tails[(event.step_id, host)] = deque(maxlen=FAILURE_TAIL)
+            self._errors.pop((event.step_id, host), None)
 
     def _on_HostLine(self, event: HostLine, now: float) -> None:
-        self._tails.setdefault(event.host, deque(maxlen=FAILURE_TAIL)).append(event.line)
+        self._tails.setdefault((event.step_id, event.host), deque(maxlen=FAILURE_TAIL)).append(event.line)
 
     def _on_HostSkipped(self, event: HostSkipped, now: float) -> None:
         row = self.step(event.step_id)
@@ -121,7 +126,7 @@ class RunProgress:
 
     def _on_HostFinished(self, event: HostFinished, now: float) -> None:
         if not event.ok:
-            self._errors[event.host] = event.error or f"exited with status {event.exit_status}"
+            self._errors[(event.step_id, event.host)] = event.error or f"exited with status {event.exit_status}"
 
     def _on_FindingReported(self, event: FindingReported, now: float) -> None:
         self.findings.append(event.finding)
@@ -133,15 +138,17 @@ class RunProgress:
         row.status, row.duration = event.status, event.duration
         if event.status != FAILED:
             return
-        hosts = event.failed_hosts or tuple(self._errors)
-        shown = hosts or tuple(h for h, tail in self._tails.items() if tail)
+        errors = {h: e for (step, h), e in self._errors.items() if step == row.id}
+        tails = {h: tail for (step, h), tail in self._tails.items() if step == row.id}
+        hosts = event.failed_hosts or tuple(errors)
+        shown = hosts or tuple(h for h, tail in tails.items() if tail)
         self.failure = StepFailure(
             step_id=row.id,
             number=row.number,
             title=row.title,
             hosts=hosts,
-            errors={h: e for h, e in self._errors.items() if h in hosts or not hosts},
-            tails={h: list(self._tails.get(h, ())) for h in shown},
+            errors={h: e for h, e in errors.items() if h in hosts or not hosts},
+            tails={h: list(tails.get(h, ())) for h in shown},
             diagnosis=event.diagnosis,
             findings=tuple(f for f in self.findings if f.is_error) if row.id == "preflight" else (),
         )

@@ -8,10 +8,12 @@ still picture.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 
 from rich.markup import escape
 from rich.text import Text
+from textual.geometry import Region
 from textual.widget import Widget
 
 from kwizard.screens.run.state import CANCELLED, DONE, FAILED, PENDING, RUNNING, SKIPPED, SKIPPED_BY_YOU, RunProgress, format_duration
@@ -34,35 +36,52 @@ class StepList(Widget):
         super().__init__(id=id)
         self.progress = progress
         self.clock = clock
+        self._scrolled_to: str | None = None  # the running step the list last scrolled to
 
     def on_mount(self) -> None:
         self.set_interval(0.2, self._tick)
 
     def _tick(self) -> None:
-        if self.progress.current is not None:
+        if self.progress.running:
             self.refresh()
+            self._keep_newest_running_row_in_view()
+
+    def _keep_newest_running_row_in_view(self) -> None:
+        """Wrapped rows make the list taller than a small terminal: scroll to each step as it starts
+        (once per step, so a user who scrolls away is not pulled back every tick)."""
+        newest = max(self.progress.running, key=lambda row: row.started_at or 0.0)
+        if newest.id == self._scrolled_to or not isinstance(self.parent, Widget):
+            return
+        self._scrolled_to = newest.id
+        rows = self.render().plain.split("\n")
+        start = next((i for i, line in enumerate(rows) if line[2:].lstrip().startswith(f"{newest.number} ")), 0)
+        region = Region(0, self.virtual_region.y + start, 1, 2)
+        self.parent.scroll_to_region(region, animate=False, immediate=True)
 
     def render(self) -> Text:
         now = self.clock()
         width = max(self.size.width, 20)
         if not self.progress.steps:
             return Text("Connecting…", style="dim")
-        lines = [self._line(row.number, row.title, row.status, row.elapsed(now), row.skip_reason, now, width)
+        lines = [self._row(row.number, row.title, row.status, row.elapsed(now), row.skip_reason, now, width)
                  for row in self.progress.steps]
         return Text("\n").join(lines)
 
-    def _line(self, number: int, title: str, status: str, elapsed: float | None, why: str, now: float, width: int) -> Text:
+    def _row(self, number: int, title: str, status: str, elapsed: float | None, why: str, now: float, width: int) -> Text:
+        """A step's line, its title wrapped under itself when the list is narrow (never cut: a cut
+        title hides what the step does)."""
         icon = SPINNER[int(now * 10) % len(SPINNER)] if status == RUNNING else ICONS[status]
         shown_time = format_duration(elapsed) if status in (RUNNING, DONE, FAILED, CANCELLED) else ""
         if status == SKIPPED:
             shown_time = "by you" if why == SKIPPED_BY_YOU else "earlier" if "earlier" in why else "skip"
-        label = f"{icon} {number:2} {title}"
-        room = width - TIME_WIDTH
-        if len(label) > room:
-            label = label[: room - 1] + "…"
-        line = Text(label.ljust(room), style=STYLES[status])
-        line.append(shown_time.rjust(TIME_WIDTH), style="dim" if status != FAILED else "red")
-        return line
+        lead = f"{icon} {number:2} "
+        room = max(width - TIME_WIDTH - len(lead), 8)
+        parts = textwrap.wrap(title, room) or [""]
+        row = Text(lead + parts[0].ljust(room), style=STYLES[status])
+        row.append(shown_time.rjust(TIME_WIDTH), style="dim" if status != FAILED else "red")
+        for part in parts[1:]:
+            row.append("\n" + " " * len(lead) + part, style=STYLES[status])
+        return row
 
 
 def run_status_line(progress: RunProgress, now: float) -> str:

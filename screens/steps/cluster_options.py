@@ -12,8 +12,8 @@ from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.widgets import Input, Label, Static
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, Static, Switch
 
 from kwizard.cni.catalogue import get_plugin
 from kwizard.profile.model import CNI, ClusterSpec, CNIOptions
@@ -25,6 +25,11 @@ OPTION_FIELDS: dict[str, tuple[str, str, Any]] = {
     "interface": ("Node interface", "auto (e.g. eth1)", "eth0"),
     "mtu": ("MTU", "auto (576-9000, e.g. 1450)", 1500),
     "encryption_password_env": ("Encryption password from env var", "none: not encrypted", "WEAVE_PASSWORD"),
+}
+# CNIOptions yes/no fields: (what the switch says, a valid sample as above)
+SWITCH_FIELDS: dict[str, tuple[str, Any]] = {
+    "disable_firewalld": ("Stop and disable firewalld on every host (Calico's system requirements ask for it; "
+                          "off: kwizard opens Calico's ports in firewalld instead)", True),
 }
 HINTS = {
     "interface": "Pin it when the default route is a VPN (tun0, wg0, …).",
@@ -39,7 +44,7 @@ HINTS = {
 
 def takes_option(cni: CNI, field: str) -> bool:
     """Whether `cni` uses option `field`, by the model's own rule."""
-    sample = OPTION_FIELDS[field][2]
+    sample = OPTION_FIELDS[field][2] if field in OPTION_FIELDS else SWITCH_FIELDS[field][1]
     return not field_errors(ClusterSpec, {"cni": cni, "cni_options": {field: sample}})
 
 
@@ -50,7 +55,10 @@ def fitting_options(options: CNIOptions, cni: CNI) -> tuple[CNIOptions, list[str
     new plugin would ignore (e.g. Weave's password env var under Flannel).
     """
     dropped = [f for f in OPTION_FIELDS if getattr(options, f) is not None and not takes_option(cni, f)]
-    return options.model_copy(update={f: None for f in dropped}), [OPTION_FIELDS[f][0] for f in dropped]
+    switched_off = [f for f in SWITCH_FIELDS if getattr(options, f) and not takes_option(cni, f)]
+    update: dict[str, Any] = {f: None for f in dropped} | {f: False for f in switched_off}
+    labels = [OPTION_FIELDS[f][0] for f in dropped] + [SWITCH_FIELDS[f][0].split(" (")[0] for f in switched_off]
+    return options.model_copy(update=update), labels
 
 
 class ClusterOptions(Vertical):
@@ -60,6 +68,7 @@ class ClusterOptions(Vertical):
         super().__init__(**kwargs)
         self.cluster = cluster
         self.fields = [f for f in OPTION_FIELDS if takes_option(cluster.cni, f)]
+        self.switches = [f for f in SWITCH_FIELDS if takes_option(cluster.cni, f)]
 
     def compose(self) -> ComposeResult:
         yield Label("Kubernetes version")
@@ -75,6 +84,10 @@ class ClusterOptions(Vertical):
             yield Input("" if value is None else str(value), placeholder=placeholder, id=field, type=kind, compact=True)
             yield Static(HINTS[field], classes="note")
             yield Static("", id=f"{field}-error", classes="field-error")
+        for field in self.switches:
+            with Horizontal(classes="toggle"):
+                yield Switch(bool(getattr(self.cluster.cni_options, field)), id=field)
+                yield Static(SWITCH_FIELDS[field][0])
 
     def on_mount(self) -> None:
         self._show_errors()
@@ -88,6 +101,7 @@ class ClusterOptions(Vertical):
         # Start from the draft's options so those not shown here (manifest_file) are kept.
         data = self.cluster.cni_options.model_dump()
         data.update({f: self._value(f) or None for f in self.fields})
+        data.update({f: self.query_one(f"#{f}", Switch).value for f in self.switches})
         return data
 
     def _errors(self) -> dict[str, str]:
@@ -119,7 +133,7 @@ class ClusterOptions(Vertical):
             changes[VERSION] = ClusterSpec(kubernetes_version=self._value(VERSION)).kubernetes_version  # "v1.33" -> "1.33"
         data = self._option_data()
         kept = self.cluster.cni_options.model_dump()
-        kept.update({f: data[f] for f in self.fields if f not in errors})
+        kept.update({f: data[f] for f in (*self.fields, *self.switches) if f not in errors})
         changes["cni_options"] = CNIOptions.model_validate(kept)
         return changes
 

@@ -11,6 +11,7 @@ from textual.widgets import Button, Markdown, RadioButton, RadioSet, Static
 
 from kwizard.cni.catalogue import CATALOGUE, CNIPlugin, get_plugin
 from kwizard.profile.model import CNI, Profile
+from kwizard.screens.connections import in_wizard_words
 from kwizard.screens.steps.cluster_options import fitting_options
 from kwizard.screens.draft import updated
 from kwizard.screens.wizard import StepScreen, button_row
@@ -40,6 +41,12 @@ def guidance_markdown(plugin: CNIPlugin) -> str:
     return "\n".join(lines)
 
 
+def choice_label(plugin: CNIPlugin, chosen: bool) -> str:
+    """The radio button's words: the chosen one says so, not only by its colour."""
+    label = plugin.name + (" (archived)" if plugin.is_archived else "")
+    return f"{label}  ◀ chosen" if chosen else label
+
+
 def switched_pod_cidr(current: str, old: CNI, new: CNI) -> str:
     """Follow the plugin's default pod CIDR unless the user chose their own."""
     return get_plugin(new.value).default_pod_cidr if current == get_plugin(old.value).default_pod_cidr else current
@@ -57,8 +64,8 @@ class PluginScreen(StepScreen):
             with Vertical(id="plugin-choice"):
                 with RadioSet(id="plugins"):
                     for plugin in CATALOGUE.values():
-                        label = plugin.name + (" (archived)" if plugin.is_archived else "")
-                        yield RadioButton(label, value=plugin.id == self.choice.value, id=plugin.id)
+                        yield RadioButton(choice_label(plugin, plugin.id == self.choice.value),
+                                          value=plugin.id == self.choice.value, id=plugin.id)
                 yield Static("", id="plugin-summary")
                 yield Static(RECOMMENDATION, id="recommendation")
             with VerticalScroll(id="guidance-scroll"):
@@ -76,10 +83,16 @@ class PluginScreen(StepScreen):
 
     def _show(self, choice: CNI) -> None:
         plugin = get_plugin(choice.value)
-        self.query_one("#guidance", Markdown).update(guidance_markdown(plugin))
+        self.query_one("#guidance", Markdown).update(in_wizard_words(guidance_markdown(plugin)))
         self.query_one("#guidance-scroll").scroll_home(animate=False)
-        self.query_one("#plugin-summary", Static).update(f"{plugin.summary}\n\n{plugin.recommendation}")
+        # One line on the chosen plugin; the advice on choosing is said once, under it (an archived
+        # plugin's own warning takes its place).
+        summary = f"{plugin.summary}\n\n{plugin.recommendation}" if plugin.is_archived else plugin.summary
+        self.query_one("#plugin-summary", Static).update(summary)
         self.query_one("#plugin-summary").set_class(plugin.is_archived, "-archived")
+        self.query_one("#recommendation").display = not plugin.is_archived
+        for button in self.query(RadioButton):
+            button.label = choice_label(get_plugin(str(button.id)), button.id == choice.value)
 
     @on(RadioSet.Changed, "#plugins")
     def _changed(self, event: RadioSet.Changed) -> None:

@@ -57,8 +57,12 @@ def render_findings(findings: list[Finding]) -> str:
     return "\n".join(lines)
 
 
-def is_clash(finding: Finding) -> bool:
-    return finding.is_error and "overlaps" in finding.code
+# Pod CIDR errors that the suggested range (free on every host, sized for the nodes) fixes.
+SUGGESTION_FIXES = ("overlaps", "pod_cidr.too_small", "pod_cidr.too_large", "pod_cidr.calico_block_size")
+
+
+def fixed_by_suggestion(finding: Finding) -> bool:
+    return finding.is_error and any(code in finding.code for code in SUGGESTION_FIXES)
 
 
 class PodNetworkScreen(StepScreen):
@@ -131,7 +135,10 @@ class PodNetworkScreen(StepScreen):
         else:
             pod_findings = check_pod_cidr(pod, service, self.networks, nodes, plugin)
             service_findings = check_service_cidr(service, self.networks)
-            self.suggestion = self._suggest(service) if any(is_clash(f) for f in pod_findings) else None
+            wrong = any(fixed_by_suggestion(f) for f in pod_findings)
+            self.suggestion = self._suggest(service) if wrong else None
+            if self.suggestion == pod:
+                self.suggestion = None
             shown = [f for f in pod_findings + service_findings if f.level is not Level.INFO]
             if self.networks:
                 text = render_findings(shown) or "[green]✓[/] no clashes found"

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
+from rich.markup import escape
 from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
@@ -31,20 +32,60 @@ if TYPE_CHECKING:
     from kwizard.screens.steps.welcome import ProfileFolder
 
 
-def plan_tree(tree: Tree[Any], views: list[Any]) -> None:
-    """Steps as branches; under each, the hosts and the commands they would run (collapsed)."""
+def plan_tree(tree: Tree[str], views: list[Any]) -> None:
+    """Steps as branches; under each, the hosts, the files written and the commands (collapsed).
+
+    Each node's data is its whole text: the line under the tree shows it wrapped,
+    so a line cut at the tree's width can still be read in full.
+    """
     for view in views:
-        step = tree.root.add(f"{view.number:2}. [b]{view.title}[/]  [dim]{view.describe}[/]", expand=False)
+        title = f"{view.number}. {view.title}"
+        step = tree.root.add(f"{view.number:2}. [b]{escape(view.title)}[/]  [dim]{escape(view.describe)}[/]",
+                             data=f"{title}: {view.describe}" if view.describe else title, expand=False)
+        if view.has_probe:
+            step.add_leaf("[dim]skipped on hosts where it is already done[/]", data="skipped on hosts where it is already done")
         for group in view.groups:
-            hosts = step.add(f"on {', '.join(group.hosts)}", expand=False)
+            where = f"on {', '.join(group.hosts)}"
+            hosts = step.add(escape(where), data=where, expand=False)
             if group.script is None:
-                hosts.add_leaf("[dim](kwizard-side work only)[/]")
+                hosts.add_leaf("[dim](kwizard-side work only)[/]", data="kwizard-side work only")
                 continue
             for upload in group.script.uploads:
-                hosts.add_leaf(f"[dim]write {upload.path} (mode {upload.mode:04o})[/]")
-            hosts.add_leaf("[dim]# as root (sudo)[/]" if group.script.sudo else "[dim]# as the SSH user[/]")
+                label = f"write {upload.path} (mode {upload.mode:04o})"
+                written = hosts.add(f"[dim]{escape(label)}[/]", data=label, expand=False)
+                for line in upload.content.decode(errors="replace").splitlines():
+                    written.add_leaf(f"[dim]│[/] {escape(line)}", data=line)
+            who = "as root (sudo)" if group.script.sudo else "as the SSH user"
+            hosts.add_leaf(f"[dim]# {who}[/]", data=who)
             for line in group.script.script.rstrip("\n").splitlines():
-                hosts.add_leaf(line.replace("[", r"\["))
+                hosts.add_leaf(escape(line), data=line)
+
+
+class PlanTree(Tree[str]):
+    """The plan's tree, with → to open a node (or step into it) and ← to close it (or go up)."""
+
+    BINDINGS = [
+        Binding("right", "open_node", "Open", show=False),
+        Binding("left", "close_node", "Close", show=False),
+    ]
+
+    def action_open_node(self) -> None:
+        node = self.cursor_node
+        if node is None or not node.allow_expand:
+            return
+        if node.is_expanded:
+            self.action_cursor_down()
+        else:
+            node.expand()
+
+    def action_close_node(self) -> None:
+        node = self.cursor_node
+        if node is None:
+            return
+        if node.is_expanded:
+            node.collapse()
+        elif node.parent is not None and node.parent is not self.root:
+            self.move_cursor(node.parent)
 
 
 class ReviewScreen(StepScreen):
@@ -67,7 +108,8 @@ class ReviewScreen(StepScreen):
             yield Static("", id="review-summary")
             with TabbedContent(id="review-tabs"):
                 with TabPane(self.PLAN_TITLE, id="plan-tab"):
-                    yield Tree("plan", id="plan")
+                    yield PlanTree("plan", id="plan")
+                    yield Static("", id="plan-detail")  # the highlighted line, whole
                 with TabPane("Preflight", id="preflight-tab"):
                     yield Static("", id="preflight")
         yield button_row(
@@ -104,8 +146,12 @@ class ReviewScreen(StepScreen):
         return (
             f"[b]{profile.name}[/]: {len(profile.hosts)} host(s), control plane {cp}, {cluster.cni.value}, "
             f"pods {cluster.pod_cidr}, services {cluster.service_cidr}, Kubernetes {cluster.kubernetes_version}.\n"
-            "Expand a step (enter or →) to see each host's commands."
+            "Expand a step (enter or →) to see each host's files and commands; the highlighted line shows whole below."
         )
+
+    @on(Tree.NodeHighlighted, "#plan")
+    def _detail(self, event: Tree.NodeHighlighted) -> None:
+        self.query_one("#plan-detail", Static).update(escape(event.node.data or ""))
 
     def _preflight(self, profile: Profile) -> str:
         if not self.state.facts:

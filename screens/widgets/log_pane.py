@@ -23,6 +23,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Log, Static, TabbedContent, TabPane
 
+from kwizard.screens.widgets.wrapped_log import WrappedLog
+
 MAX_LINES = 10_000  # per pane, on screen and in the buffer
 FLUSH_SECONDS = 0.1
 ALL_HOSTS = "all"
@@ -73,6 +75,7 @@ class HostLog(Log):
         # Whether new lines scroll into view. Only a shown pane can tell (a hidden
         # one has no size), so a pane in a background tab keeps what it last knew.
         self.following = True
+        self.twin: WrappedLog | None = None  # the same lines wrapped, shown instead while wrapping is on
 
     def add(self, line: str) -> None:
         self.pending.append(line)
@@ -86,6 +89,8 @@ class HostLog(Log):
         lines = list(self.pending)
         self.pending.clear()
         self.write_lines(lines, scroll_end=False)
+        if self.twin is not None and self.twin.shown:
+            self.twin.write_lines(lines)
         self._keep_tail_in_view()
 
     def follow(self) -> None:
@@ -152,19 +157,46 @@ class LogArea(Vertical):
     def compose(self) -> ComposeResult:
         with TabbedContent(id="log-tabs"):
             with TabPane("All hosts", id=pane_id(ALL_HOSTS)):
-                yield HostLog(prefixed=True, id=f"{pane_id(ALL_HOSTS)}-log")
+                yield from self._pane(ALL_HOSTS, prefixed=True)
             for host in self.hosts:
                 with TabPane(host, id=pane_id(host)):
-                    yield HostLog(id=f"{pane_id(host)}-log")
+                    yield from self._pane(host, prefixed=False)
         with Horizontal(id="log-search"):
             yield Input(placeholder="search the log: enter for older matches, ↓ newer, esc to close",
                         id="search-input", compact=True)
             yield Static("", id="search-count")
 
+    @staticmethod
+    def _pane(host: str, prefixed: bool) -> ComposeResult:
+        log = HostLog(prefixed=prefixed, id=f"{pane_id(host)}-log")
+        log.twin = WrappedLog(log.highlighter, id=f"{pane_id(host)}-wrapped")
+        yield log
+        yield log.twin
+
     def on_mount(self) -> None:
         for host in (ALL_HOSTS, *self.hosts):
             self._logs[host] = self.query_one(f"#{pane_id(host)}-log", HostLog)
         self.set_interval(FLUSH_SECONDS, self.flush)
+
+    # --- wrapping ---
+
+    @property
+    def wrapped(self) -> bool:
+        return any(log.twin is not None and log.twin.shown for log in self._logs.values())
+
+    def action_wrap(self, wrap: bool | None = None) -> None:
+        """Show every pane wrapped (or, again, one screen line per log line)."""
+        wrap = not self.wrapped if wrap is None else wrap
+        self.flush()
+        for log in self._logs.values():
+            assert log.twin is not None
+            if wrap:
+                log.twin.show(log.lines)
+            else:
+                log.twin.hide()
+            log.display = not wrap
+        shown = self.active_log()
+        (shown.twin if wrap and shown.twin is not None else shown).focus()
 
     # --- lines in ---
 
@@ -201,6 +233,8 @@ class LogArea(Vertical):
         self.query_one(TabbedContent).active = pane_id(host)
 
     def action_search(self) -> None:
+        if self.wrapped:  # a match is found by line number, in the unwrapped log
+            self.action_wrap(False)
         self.query_one("#log-search").add_class("-open")
         self.query_one("#search-input", Input).focus()
 

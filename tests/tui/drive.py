@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
@@ -44,3 +46,9 @@ async def settle(pilot: Pilot) -> None:
     busy = [w for w in pilot.app.workers if w.group != "wizard" and not w.is_finished]
     await asyncio.gather(*(w.wait() for w in busy), return_exceptions=True)
     await pilot.pause()
+
+
+def screen_text(app) -> str:
+    """Every piece of text the terminal shows now (from the app's own screenshot, as a user sees it)."""
+    svg = app.export_screenshot()
+    return html.unescape("".join(re.findall(r"<text[^>]*>([^<]*)</text>", svg))).replace("\xa0", " ")

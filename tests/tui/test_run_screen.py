@@ -9,13 +9,14 @@ from pathlib import Path
 
 from kwizard.run.outcome import RunOutcome as Leftovers  # the engine's; RunOutcome below is the run screen's
 from kwizard.run.runner import RunResult
-from kwizard.run.events import HostLine, RunFinished, StepFinished, StepStarted
+from kwizard.run.events import HostFinished, HostLine, RunFinished, StepFinished, StepStarted
 from kwizard.screens.dialogs.confirm import ConfirmModal
 from kwizard.screens.run.done import DoneScreen
 from kwizard.screens.widgets.log_pane import MAX_LINES, LogArea
 from kwizard.screens.run.screen import RunScreen
 from kwizard.screens.run.launch import RunOutcome
 
+from .drive import screen_text
 from .run_fakes import (
     HOLD,
     RUN_DIR,
@@ -28,8 +29,10 @@ from .run_fakes import (
     retry_after_join,
     run_started,
     seed_profile,
+    step_done,
     up_to_images,
 )
+from kwizard.plan.setup import build_setup_plan
 
 
 def make(scripts, outcome=None):
@@ -246,3 +249,70 @@ async def test_memory_stays_bounded_however_long_the_output(capsys):
         print(f"\npeak traced memory: 25k lines {peaks[0] / 1e6:.1f} MB, 100k lines {peaks[1] / 1e6:.1f} MB")
     assert peaks[1] < 80e6, "10,000 lines a pane, a few copies in flight: tens of MB at most"
     assert peaks[1] < peaks[0] * 3, "4x the lines must not mean 4x the memory"
+
+
+def overlapping_failure(profile):
+    """The graph schedule: a worker's packages run while the control plane's images fail."""
+    cp, w1, _ = (h.name for h in profile.hosts)
+    script = [run_started(profile), StepStarted("images", "Pull the control plane's images", (cp,)),
+              HostLine("images", cp, "pulling registry.k8s.io/etcd"), StepStarted("kernel", "Kernel modules", (w1,))]
+    script += [HostLine("kernel", w1, "WORKER LINE 1"),
+               HostLine("images", cp, "error: no space left on device"), HostLine("kernel", w1, "WORKER LINE 2"),
+               HostFinished("images", cp, False, 1, 3.0, 3.0), StepFinished("images", "failed", 3.0, (cp,)),
+               HostFinished("kernel", w1, True, 0, 3.0, 3.0), StepFinished("kernel", "done", 3.0),
+               RunFinished("failed", 5.0, "images", (cp,), RUN_DIR)]
+    return script
+
+
+async def test_the_failure_panel_shows_only_the_failed_steps_lines_when_steps_overlap():
+    app, screen, _ = make([overlapping_failure])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_run(pilot, screen)
+        text = str(screen.query_one("#failure-text").render())
+        assert "no space left on device" in text and "exited with status 1" in text
+        assert "pulling registry.k8s.io/etcd" in text, "a step starting elsewhere does not cut this one's lines"
+        assert "WORKER LINE" not in text, "another step's lines are not this failure's"
+
+
+async def test_w_wraps_long_lines_so_the_end_of_a_join_command_shows():
+    long_line = "kubeadm join 10.0.0.10:6443 --token <masked> --discovery-token-ca-cert-hash sha256:" + "ab" * 32 + " END"
+
+    def script(profile):
+        return up_to_images(profile) + [HostLine("images", profile.hosts[0].name, long_line), HOLD]
+
+    app, screen, launcher = make([script])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await launcher.played.wait()
+        logs = screen.query_one(LogArea)
+        logs.flush()
+        await pilot.pause()
+        assert "END" not in screen_text(app), "unwrapped, the line runs past the pane"
+        await pilot.press("w")
+        await pilot.pause(0.1)
+        assert "END" in screen_text(app), "wrapped, the whole line is on screen"
+        await pilot.press("w")
+        await pilot.pause()
+        assert "END" not in screen_text(app)
+
+
+
+
+async def test_the_running_step_stays_in_view_when_wrapped_titles_make_the_list_long():
+    def script(profile):
+        steps = build_setup_plan(profile, lockstep=True).steps
+        events = [run_started(profile)]
+        for step in steps[:-2]:
+            events += step_done(profile, step.id, 1.0)
+        join = steps[-2]
+        return events + [StepStarted(join.id, join.title, tuple(join.hosts)), HOLD]
+
+    app, screen, launcher = make([script])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await launcher.played.wait()
+        for _ in range(50):  # the list's timer (every 0.2 s) scrolls to the step that started
+            await pilot.pause(0.1)
+            text = screen_text(app)
+            if "13 Join the" in text:
+                break
+        assert "13 Join the" in text
+        assert " 1 Connect" not in text, "the list is longer than the screen here"
