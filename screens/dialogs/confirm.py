@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
+
+from kwizard.screens.widgets.footer import KwizardFooter
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -21,7 +23,7 @@ class ConfirmModal(ModalScreen[bool]):
         self.question, self.yes, self.no = question, yes, no
 
     def compose(self) -> ComposeResult:
-        yield Footer()  # this dialog's own keys, where every screen shows them
+        yield KwizardFooter()  # this dialog's own keys, where every screen shows them
         with Vertical(id="confirm", classes="dialog"):
             yield Static(self.question)
             with Horizontal(classes="buttons"):

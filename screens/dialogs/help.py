@@ -7,7 +7,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
+
+from kwizard.screens.widgets.footer import KwizardFooter
 
 SCREEN_HELP = {
     "WelcomeScreen": "Start a new cluster, open a saved profile to edit or run it, reset the cluster a profile set up, "
@@ -53,7 +55,7 @@ class HelpModal(ModalScreen[None]):
         self.below = below
 
     def compose(self) -> ComposeResult:
-        yield Footer()
+        yield KwizardFooter()
         name = type(self.below).__name__
         with Vertical(id="help", classes="dialog"):
             yield Static(f"Help · {escape(self.below.sub_title or name)}", classes="dialog-title")

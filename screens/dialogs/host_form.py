@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from kwizard.profile.model import Host, Role
 from kwizard.screens.draft import field_errors
+from kwizard.screens.widgets.footer import KwizardFooter
 
 FIELDS = ("name", "address", "port", "user")
 ROLE_CHOICES = [("worker", Role.WORKER), ("control plane", Role.CONTROL_PLANE)]
@@ -51,7 +52,7 @@ class HostFormModal(ModalScreen[Host | None]):
         self.touched: set[str] = set()  # fields the user has typed in: only those complain while typing
 
     def compose(self) -> ComposeResult:
-        yield Footer()  # this dialog's own keys, where every screen shows them
+        yield KwizardFooter()  # this dialog's own keys, where every screen shows them
         host = self.host
         with Vertical(id="host-form", classes="dialog"):
             yield Static("Edit host" if host else "Add a host", classes="dialog-title")

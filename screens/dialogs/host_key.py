@@ -12,7 +12,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
+
+from kwizard.screens.widgets.footer import KwizardFooter
 
 
 class HostKeyModal(ModalScreen[bool]):
@@ -28,7 +30,7 @@ class HostKeyModal(ModalScreen[bool]):
         self.host, self.address, self.key_type, self.fingerprint = host, address, key_type, fingerprint
 
     def compose(self) -> ComposeResult:
-        yield Footer()  # this dialog's own keys, where every screen shows them
+        yield KwizardFooter()  # this dialog's own keys, where every screen shows them
         with Vertical(id="host-key", classes="dialog"):
             yield Static(f"Unknown host key: {self.host}", classes="dialog-title")
             yield Static(

@@ -10,11 +10,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from kwizard.profile.model import Profile
 from kwizard.screens.draft import field_errors
 from kwizard.screens.steps.welcome import ProfileFolder
+from kwizard.screens.widgets.footer import KwizardFooter
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class SaveProfileModal(ModalScreen[SaveTarget | None]):
         self.folder = folder if folder in [f.path for f in folders] else folders[0].path
 
     def compose(self) -> ComposeResult:
-        yield Footer()  # this dialog's own keys, where every screen shows them
+        yield KwizardFooter()  # this dialog's own keys, where every screen shows them
         with Vertical(id="save-form", classes="dialog"):
             yield Static("Save profile", classes="dialog-title")
             yield Label("Name")

@@ -11,11 +11,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, Select, Static, Switch
+from textual.widgets import Button, Input, Label, Select, Static, Switch
 
 from kwizard.profile.model import HostKeyPolicy, SSHSettings
 from kwizard.screens.draft import field_errors
 from kwizard.screens.dialogs.sudo_password import SudoPasswordModal, known_sudo_password, remember_sudo_password
+from kwizard.screens.widgets.footer import KwizardFooter
 
 if TYPE_CHECKING:
     from kwizard.screens.state import WizardState
@@ -86,7 +87,7 @@ class SSHSettingsModal(ModalScreen[SSHSettings | None]):
         self.state = state  # the sudo password button keeps the password there
 
     def compose(self) -> ComposeResult:
-        yield Footer()  # this dialog's own keys, where every screen shows them
+        yield KwizardFooter()  # this dialog's own keys, where every screen shows them
         values = self.ssh.model_dump(mode="json")
         with Vertical(id="ssh-form", classes="dialog"):
             yield Static("SSH defaults (every host, unless the host says otherwise)", classes="dialog-title")

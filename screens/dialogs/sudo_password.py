@@ -18,9 +18,10 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Input, Static
 
 from kwizard.profile.model import SSHSettings
+from kwizard.screens.widgets.footer import KwizardFooter
 
 if TYPE_CHECKING:
     from kwizard.screens.state import WizardState
@@ -66,7 +67,7 @@ class SudoPasswordModal(ModalScreen[str | None]):
         self.known = known
 
     def compose(self) -> ComposeResult:
-        yield Footer()
+        yield KwizardFooter()
         with Vertical(id="sudo-password-form", classes="dialog"):
             yield Static("Sudo password", classes="dialog-title")
             yield Static(

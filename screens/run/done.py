@@ -58,13 +58,15 @@ class FinishSummary:
     nodes: tuple[Any, ...] = ()  # nodes.NodeStatus
     run_dir: Path | None = None
     profile_path: Path | None = None
+    timeline: tuple[str, ...] = ()  # kwizard.run.timeline's text: per host, when each step waited and worked
 
     @classmethod
-    def from_result(cls, profile: Profile, result: Any, profile_path: Path | None) -> FinishSummary:
+    def from_result(cls, profile: Profile, result: Any, profile_path: Path | None,
+                    timeline: tuple[str, ...] = ()) -> FinishSummary:
         outcome = result.outcome  # kwizard.run.outcome.RunOutcome: what the run left
         path = outcome.kubeconfig_path
         return cls(profile, outcome.join_command, Path(path) if path else None,
-                   tuple(outcome.nodes), result.run_dir, profile_path)
+                   tuple(outcome.nodes), result.run_dir, profile_path, timeline)
 
 
 class ClusterAccess(Protocol):
@@ -151,6 +153,9 @@ class DoneScreen(Screen[str]):
             yield copy_row("copy-proxy")
             yield Static("Replay", classes="section-title")
             yield Static(self._replay_text(), id="replay", classes="command")
+            if self.summary.timeline:
+                yield Static("How the run went [dim](timeline.svg in the run folder draws it)[/]", classes="section-title")
+                yield Static(escape("\n".join(self.summary.timeline)), id="timeline", classes="command")
         yield Footer()
 
     def on_mount(self) -> None:

@@ -22,8 +22,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
+from kwizard import service
 from kwizard.profile.model import Profile
 from kwizard.run.events import Event, FindingReported, HostLine, HostSkipped, RunStarted, StepFinished, StepStarted
 from kwizard.service import ResetOptions, plan_view
@@ -34,6 +35,7 @@ from kwizard.screens.widgets.header import Header
 from kwizard.screens.widgets.log_pane import ALL_HOSTS, LogArea
 from kwizard.screens.run.state import RunProgress
 from kwizard.screens.run.widgets import StepList, run_status_line
+from kwizard.screens.widgets.footer import KwizardFooter
 
 INTERRUPTED = 130  # the exit code of a run cancelled by quitting (kwizard.cli.exitcodes, like headless)
 QUIT_GRACE_SECONDS = 15.0  # after "quit anyway": how long to wait for the remote commands to stop
@@ -126,6 +128,7 @@ class RunScreen(Screen[RunOutcome]):
         self.progress = RunProgress()
         self.run_dir: Path | None = resume_dir
         self.result: Any = None  # the engine's RunResult of the last run (its values may hold secrets)
+        self._timeline: list[Event] = []  # the last run's events but its output lines, for the done screen
         self._finish = finish
         self._quitting = False
         # Set before mounting: a Header that watches a title changed mid-mount can miss its own children.
@@ -147,7 +150,7 @@ class RunScreen(Screen[RunOutcome]):
         with Horizontal(id="run-finished", classes="buttons"):
             yield Static("", id="run-finished-text")
             yield Button("Close", id="close", variant="primary")
-        yield Footer()
+        yield KwizardFooter()
 
     def on_mount(self) -> None:
         if getattr(self.launcher, "fleet_factory", False) is None:
@@ -185,8 +188,13 @@ class RunScreen(Screen[RunOutcome]):
         if isinstance(event, HostLine):  # the hot path: tens of thousands of these
             self.progress.apply(event, 0.0)
             self._logs.add_line(event.host, event.line, event.stream)
+            if event.stream == "kwizard":  # kwizard's own few notes (a host waiting on another's step among them)
+                self._timeline.append(event)
             return
         self.progress.apply(event, self.clock())
+        if isinstance(event, RunStarted):
+            self._timeline = []  # a retry is a new run: its own timeline
+        self._timeline.append(event)  # one per step and host at most: bounded by the plan
         logs = self._logs
         if isinstance(event, RunStarted):
             self.run_dir = Path(event.run_dir)
@@ -209,10 +217,12 @@ class RunScreen(Screen[RunOutcome]):
 
     def _scroll_steps_to(self, step_id: str) -> None:
         """Keep the running (or failed) step in sight when the list is taller than its column."""
-        row = self.progress.step(step_id)
+        steps = self.query_one(StepList)
+        top = steps.row_top(step_id)
         column = self.query_one("#run-steps", VerticalScroll)
-        if row is not None:
-            column.scroll_to(y=max(0, row.number + 1 - column.size.height // 2), animate=False)
+        if top is not None:
+            # The row in the column's middle (the status lines sit above the list in the same column).
+            column.scroll_to(y=max(0, steps.virtual_region.y + top - column.size.height // 2), animate=False)
 
     def _ended(self, result: Any) -> None:
         self._show_status()
@@ -341,7 +351,8 @@ class RunScreen(Screen[RunOutcome]):
         from kwizard.screens.run.done import DoneScreen, FinishSummary, FleetCluster  # noqa: PLC0415
 
         launcher: Any = self.launcher
-        summary = FinishSummary.from_result(launcher.profile, self.result, launcher.profile_path)
+        summary = FinishSummary.from_result(launcher.profile, self.result, launcher.profile_path,
+                                            tuple(service.text_timeline(self._timeline)))
         return DoneScreen(summary, FleetCluster(launcher.profile, launcher.fleet_factory))
 
     @on(Button.Pressed, "#retry")

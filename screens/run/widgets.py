@@ -13,7 +13,6 @@ from collections.abc import Callable
 
 from rich.markup import escape
 from rich.text import Text
-from textual.geometry import Region
 from textual.widget import Widget
 
 from kwizard.screens.run.state import CANCELLED, DONE, FAILED, PENDING, RUNNING, SKIPPED, SKIPPED_BY_YOU, RunProgress, format_duration
@@ -36,7 +35,6 @@ class StepList(Widget):
         super().__init__(id=id)
         self.progress = progress
         self.clock = clock
-        self._scrolled_to: str | None = None  # the running step the list last scrolled to
 
     def on_mount(self) -> None:
         self.set_interval(0.2, self._tick)
@@ -44,19 +42,16 @@ class StepList(Widget):
     def _tick(self) -> None:
         if self.progress.running:
             self.refresh()
-            self._keep_newest_running_row_in_view()
 
-    def _keep_newest_running_row_in_view(self) -> None:
-        """Wrapped rows make the list taller than a small terminal: scroll to each step as it starts
-        (once per step, so a user who scrolls away is not pulled back every tick)."""
-        newest = max(self.progress.running, key=lambda row: row.started_at or 0.0)
-        if newest.id == self._scrolled_to or not isinstance(self.parent, Widget):
-            return
-        self._scrolled_to = newest.id
-        rows = self.render().plain.split("\n")
-        start = next((i for i, line in enumerate(rows) if line[2:].lstrip().startswith(f"{newest.number} ")), 0)
-        region = Region(0, self.virtual_region.y + start, 1, 2)
-        self.parent.scroll_to_region(region, animate=False, immediate=True)
+    def row_top(self, step_id: str) -> int | None:
+        """The line (within this list) where step `step_id`'s row starts: rows wrap, so not its number."""
+        top = 0
+        width = max(self.size.width, 20)
+        for row in self.progress.steps:
+            if row.id == step_id:
+                return top
+            top += len(self._row(row.number, row.title, row.status, None, row.skip_reason, 0.0, width).plain.split("\n"))
+        return None
 
     def render(self) -> Text:
         now = self.clock()

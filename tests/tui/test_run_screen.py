@@ -68,6 +68,8 @@ async def test_failure_then_retry_resumes_the_same_run_and_reaches_the_done_scre
         await wait_run(pilot, screen)
         assert launcher.runs == [None, Path(RUN_DIR)], "the retry continues the failed run's folder"
         assert isinstance(app.screen, DoneScreen)
+        timeline = str(app.screen.query_one("#timeline").render())
+        assert timeline.startswith("timeline (") and "kubenode-2" in timeline, "the done screen ends with the run's timeline"
         await pilot.press("escape")  # finish
         await pilot.pause()
     assert app.outcomes == [RunOutcome("setup", "succeeded", Path(RUN_DIR))]
