@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from kwizard.run.events import HostLine
 from kwizard.screens.run.done import DoneScreen, FinishSummary
 from kwizard.screens.run.screen import RunScreen
 
@@ -95,3 +96,24 @@ def test_done_screen(snap_compare, size):
     )
     app = ScreenHarness(DoneScreen(summary, StillCluster(), copies_dir=Path("copied")))
     assert snap_compare(app, terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_run_screen_wrapped_log(snap_compare, size):
+    """`w`: long lines (a curl URL, a join command) wrap to the pane instead of running off it."""
+    profile = seed_profile()
+    cp = profile.hosts[0].name
+    long_lines = [
+        HostLine("images", cp, "curl -fsSL https://pkgs.k8s.io/core:/stable:/v1.33/deb/Release.key | "
+                 "gpg --dearmor -o /etc/apt/keyrings/kubernetes-apt-keyring.gpg"),
+        HostLine("images", cp, "[config/images] Pulled registry.k8s.io/coredns/coredns:v1.12.0 "
+                 "(sha256:" + "4f" * 32 + ")"),
+    ]
+
+    async def wrapped(pilot):
+        await settle_run(pilot)
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(run_app(up_to_images(profile) + long_lines + [HOLD]), terminal_size=size, run_before=wrapped)
