@@ -17,6 +17,11 @@ from typing import Any
 from kwizard.checks.findings import Finding
 
 
+# The runner's note (a HostLine on the "kwizard" stream) when a host waits on another host's
+# step, e.g. "waiting for cp: init"; the timeline and the run screen read it.
+WAITING_PREFIX = "waiting for "
+
+
 def _now() -> float:
     return time.time()
 

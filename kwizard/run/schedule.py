@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from kwizard.plan.steps import Need, Step
-from kwizard.run.events import HostSkipped, StepFinished, StepStarted
+from kwizard.run.events import WAITING_PREFIX, HostSkipped, StepFinished, StepStarted
 
 if TYPE_CHECKING:
     from kwizard.run.rundir import RunState
@@ -141,7 +141,7 @@ class Schedule:
         if not pending or host in pending:
             return  # still in that step itself (a barrier such as the preflight), or only kwizard's work left
         where = ", ".join(pending)
-        self.runner._host_line(step.id, host, "kwizard", f"waiting for {where}: {other.id}")
+        self.runner._host_line(step.id, host, "kwizard", f"{WAITING_PREFIX}{where}: {other.id}")
 
     # --- one host's part, one step's end ---
 

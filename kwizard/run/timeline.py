@@ -13,9 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from kwizard.run.events import Event, HostFinished, HostLine, HostSkipped, RunFinished, RunStarted
-
-WAITING_PREFIX = "waiting for "  # the runner's note when a host waits on another host's step
+from kwizard.run.events import WAITING_PREFIX, Event, HostFinished, HostLine, HostSkipped, RunFinished, RunStarted
 
 
 @dataclass(frozen=True)

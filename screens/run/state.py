@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from kwizard.run.events import Event, FindingReported, HostFinished, HostLine, HostSkipped, RunFinished, RunStarted, StepFinished, StepStarted
+from kwizard.run.events import WAITING_PREFIX, Event, FindingReported, HostFinished, HostLine, HostSkipped, RunFinished, RunStarted, StepFinished, StepStarted
 from kwizard.checks.findings import Finding
 
 # How many of each host's last lines the failure panel shows (the run folder has them all).
@@ -31,6 +31,20 @@ class StepRow:
     duration: float | None = None  # from StepFinished
     skip_reason: str = ""  # "done in an earlier run" / "already done" / SKIPPED_BY_YOU
     describe: str = ""  # what the step does and what it waits for (the plan's words), when known
+    # While it runs, per host (the graph schedule runs hosts at their own pace):
+    hosts: tuple[str, ...] = ()
+    hosts_finished: set[str] = field(default_factory=set)  # done, skipped or failed there
+    waiting: dict[str, str] = field(default_factory=dict)  # host -> on what ("kubemaster: init")
+
+    def hosts_line(self) -> str:
+        """How the step's hosts stand, while it runs: "1/3 hosts done · waiting: w2 (for cp: init)"."""
+        if len(self.hosts) < 2:
+            return ""
+        line = f"{len(self.hosts_finished)}/{len(self.hosts)} hosts done"
+        waiting = [f"{host} (for {what})" for host, what in self.waiting.items() if host not in self.hosts_finished]
+        if waiting:
+            line += " · waiting: " + ", ".join(waiting)
+        return line
 
     def elapsed(self, now: float) -> float | None:
         if self.duration is not None:
@@ -109,22 +123,31 @@ class RunProgress:
         row = self.step(event.step_id)
         if row is not None:
             row.status, row.started_at, row.duration, row.skip_reason = RUNNING, now, None, ""
+            row.hosts, row.hosts_finished, row.waiting = event.hosts, set(), {}
         for host in event.hosts:  # a retried step starts its hosts' tails over
             self._tails[(event.step_id, host)] = deque(maxlen=FAILURE_TAIL)
             self._errors.pop((event.step_id, host), None)
 
     def _on_HostLine(self, event: HostLine, now: float) -> None:
         self._tails.setdefault((event.step_id, event.host), deque(maxlen=FAILURE_TAIL)).append(event.line)
+        if event.stream == "kwizard" and event.line.startswith(WAITING_PREFIX):
+            row = self.step(event.step_id)
+            if row is not None:
+                row.waiting[event.host] = event.line[len(WAITING_PREFIX):]
 
     def _on_HostSkipped(self, event: HostSkipped, now: float) -> None:
         row = self.step(event.step_id)
         if row is not None:
             row.skip_reason = self.skip_reason(event.step_id, event.reason)
+            row.hosts_finished.add(event.host)
 
     def skip_reason(self, step_id: str, reason: str) -> str:
         return SKIPPED_BY_YOU if step_id in self.user_skipped else reason
 
     def _on_HostFinished(self, event: HostFinished, now: float) -> None:
+        row = self.step(event.step_id)
+        if row is not None:
+            row.hosts_finished.add(event.host)
         if not event.ok:
             self._errors[(event.step_id, event.host)] = event.error or f"exited with status {event.exit_status}"
 

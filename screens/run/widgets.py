@@ -51,6 +51,8 @@ class StepList(Widget):
             if row.id == step_id:
                 return top
             top += len(self._row(row.number, row.title, row.status, None, row.skip_reason, 0.0, width).plain.split("\n"))
+            if row.status == RUNNING:
+                top += len(textwrap.wrap(row.hosts_line(), max(width - 5, 8)))
         return None
 
     def render(self) -> Text:
@@ -58,8 +60,13 @@ class StepList(Widget):
         width = max(self.size.width, 20)
         if not self.progress.steps:
             return Text("Connecting…", style="dim")
-        lines = [self._row(row.number, row.title, row.status, row.elapsed(now), row.skip_reason, now, width)
-                 for row in self.progress.steps]
+        lines = []
+        for row in self.progress.steps:
+            line = self._row(row.number, row.title, row.status, row.elapsed(now), row.skip_reason, now, width)
+            hosts = row.hosts_line() if row.status == RUNNING else ""
+            for part in textwrap.wrap(hosts, max(width - 5, 8)):
+                line.append("\n     " + part, style="dim")
+            lines.append(line)
         return Text("\n").join(lines)
 
     def _row(self, number: int, title: str, status: str, elapsed: float | None, why: str, now: float, width: int) -> Text:

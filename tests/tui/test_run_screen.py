@@ -318,3 +318,22 @@ async def test_the_running_step_stays_in_view_when_wrapped_titles_make_the_list_
                 break
         assert "13 Join the" in text
         assert " 1 Connect" not in text, "the list is longer than the screen here"
+
+
+async def test_a_running_step_says_which_hosts_are_done_and_what_the_others_wait_for():
+    def script(profile):
+        cp, w1, w2 = (h.name for h in profile.hosts)
+        return [run_started(profile), StepStarted("join", "Join the workers", (w1, w2)),
+                HostLine("join", w2, f"waiting for {cp}: join-command", "kwizard"),
+                HostLine("join", w1, "This node has joined the cluster"), 2.0,
+                HostFinished("join", w1, True, 0, 2.0, 2.0), HOLD]
+
+    app, screen, launcher = make([script])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await launcher.played.wait()
+        for _ in range(30):
+            await pilot.pause(0.1)
+            if "1/2 hosts done" in screen_text(app):
+                break
+        text = screen_text(app)
+        assert "1/2 hosts done · waiting: kubenode-2" in text and "kubemaster-1: join-command)" in text
