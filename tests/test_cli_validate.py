@@ -49,3 +49,18 @@ def test_one_bad_file_among_good_ones_still_fails(tmp_path):
     assert result.returncode == 2
     assert "seed-flannel.yaml: ok" in result.stdout
     assert "bad.yaml:" in result.stderr
+
+
+def test_plan_upgrade_to_prints_the_upgrade_plan_without_contacting_anything():
+    shown = kwizard("plan", "--upgrade-to", "1.34", "profiles/seed-flannel.yaml")
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("Plan 'upgrade' for profile seed-flannel")
+    assert "kubeadm upgrade apply" in shown.stdout and "kubeadm upgrade node" in shown.stdout
+    bad = kwizard("plan", "--upgrade-to", "latest", "profiles/seed-flannel.yaml")
+    assert bad.returncode == 2 and "--upgrade-to 'latest': write the version like 1.34" in bad.stderr
+
+
+def test_a_reader_that_goes_away_ends_the_output_quietly():
+    shown = subprocess.run(f"{sys.executable} -m kwizard plan --upgrade-to 1.34 profiles/seed-flannel.yaml | head -1",
+                           shell=True, cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert shown.stdout.startswith("Plan 'upgrade'") and "Traceback" not in shown.stderr

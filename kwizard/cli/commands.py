@@ -108,7 +108,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
     except BadInput as exc:
         print(f"kwizard: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    if args.reset:
+    if args.upgrade_to:
+        from kwizard.cli.day2_commands import upgrade_plan_to_show  # noqa: PLC0415
+
+        try:
+            plan = upgrade_plan_to_show(profile, args.upgrade_to)
+        except BadInput as exc:
+            print(f"kwizard: {exc}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+    elif args.reset:
         plan = build_reset_plan(profile, _reset_options(args))
     else:
         plan = build_setup_plan(profile)

@@ -176,3 +176,15 @@ cmd_certs = run_async(_certs)
 cmd_backup = run_async(_backup)
 cmd_remove_node = run_async(_remove_node)
 cmd_upgrade = run_async(_upgrade)
+
+
+def upgrade_plan_to_show(profile, to: str):
+    """`kwizard plan --upgrade-to`: the upgrade's plan, built without connecting (BadInput for a bad version)."""
+    from kwizard.day2.upgrade_checks import UpgradeRefused, parse_target  # noqa: PLC0415
+    from kwizard.service import upgrade_plan  # noqa: PLC0415
+
+    try:
+        parse_target(to)
+    except UpgradeRefused as exc:
+        raise BadInput(str(exc).replace("--to", "--upgrade-to", 1)) from None
+    return upgrade_plan(profile, None, to)  # the fleet is only used when it runs

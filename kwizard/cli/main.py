@@ -8,11 +8,12 @@ for, so `--version` and `validate` start fast.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
 from kwizard import __version__
-from kwizard.cli.exitcodes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_STEP_FAILED
+from kwizard.cli.exitcodes import EXIT_BAD_INPUT, EXIT_BROKEN_PIPE, EXIT_INTERRUPTED, EXIT_OK, EXIT_STEP_FAILED
 
 # The commands' modules (pydantic, asyncssh, Textual) load only when their
 # command runs, so `kwizard --version` and `--help` answer at once.
@@ -132,6 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="print the steps and the exact commands per host; nothing runs")
     plan.add_argument("profile", metavar="PROFILE")
     plan.add_argument("--reset", action="store_true", help="show the reset plan instead of the setup plan")
+    plan.add_argument("--upgrade-to", metavar="VERSION",
+                      help="show the plan of `kwizard upgrade --to VERSION` instead (1.34 or 1.34.1)")
     _add_reset_flags(plan)
     plan.set_defaults(handler=cmd_plan)
 
@@ -289,6 +292,8 @@ RESET_FLAGS = ("flush_iptables", "clear_ipvs", "remove_cni_config")
 
 
 def _refuse_flags_that_would_do_nothing(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if args.handler is cmd_plan and args.reset and args.upgrade_to:
+        parser.error("--reset and --upgrade-to show different plans: give one of them")
     if args.handler is cmd_plan and not args.reset:
         given = [f"--{name.replace('_', '-')}" for name in RESET_FLAGS if getattr(args, name, False)]
         if given:
@@ -305,6 +310,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kwizard: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # `kwizard plan … | head`: the reader has what it wanted. Point stdout at /dev/null so
+        # the interpreter's own flush at exit does not fail again, and exit as `head`'s writers do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":
