@@ -25,6 +25,7 @@ PICTURES = {
     "hosts.svg": "test_snapshots/test_hosts_after_testing_connections[120x40].svg",
     "plugin.svg": "test_snapshots/test_plugin_guidance[calico-120x40].svg",
     "pod-network.svg": "test_snapshots/test_pod_network_with_a_clash[120x40].svg",
+    "review.svg": "test_snapshots/test_review[120x40].svg",
     "run.svg": "test_run_snapshots/test_run_screen_mid_run[120x40].svg",
     "failure.svg": "test_run_snapshots/test_run_screen_failure_panel[120x40].svg",
     "done.svg": "test_run_snapshots/test_done_screen[120x40].svg",

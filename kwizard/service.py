@@ -24,7 +24,7 @@ from kwizard.checks.host import preflight
 from kwizard.run.events import Event, Note
 from kwizard.checks.findings import Finding, finding_place, has_errors
 from kwizard.facts.model import HostError, HostFacts
-from kwizard.kube.join import fresh_join_command, require_cluster
+from kwizard.kube.join import fresh_join_command
 from kwizard.profile.model import Profile
 from kwizard.kube.nodes import node_list
 from kwizard.run.oneshot import OneShotContext
@@ -323,78 +323,22 @@ def local_kubeconfig_instructions(path: Path) -> list[str]:
     return kubeconfig_instructions(path)
 
 
-# --- day two (kwizard/day2/): status, certificates, backups, removing nodes ---
+# --- day two (kwizard/day2/facade.py): status, certificates, backups, removing nodes, upgrades ---
+# Imported last: the facade reaches back into this module (start_plan, connect_work) when called.
 
-
-async def cluster_status(profile: Profile, fleet: Fleet):
-    """The cluster at a glance (kwizard.day2.status.ClusterStatus); changes nothing."""
-    from kwizard.day2.status import cluster_status as status_of  # noqa: PLC0415
-
-    session = await fleet.session(profile.control_plane.name)
-    await require_cluster(session, profile.control_plane.name)
-    return await status_of(profile, session)
-
-
-async def certificate_expiry(profile: Profile, fleet: Fleet):
-    """Every certificate and CA kubeadm manages on the control plane (kwizard.day2.certs.CertExpiry)."""
-    from kwizard.day2.certs import read_certs  # noqa: PLC0415
-
-    session = await fleet.session(profile.control_plane.name)
-    await require_cluster(session, profile.control_plane.name)
-    return await read_certs(session)
-
-
-async def certificate_findings(profile: Profile, fleet: Fleet, facts: dict | None = None) -> list[Finding]:
-    """`kwizard check`'s certificate warnings (within 30 days); none when there is no cluster yet."""
-    from kwizard.day2.certs import CertsError, expiry_findings, read_certs  # noqa: PLC0415
-    from kwizard.plan.context import RemoteScript  # noqa: PLC0415
-
-    cp = profile.control_plane.name
-    found = facts.get(cp) if facts is not None else None
-    if facts is not None and (not isinstance(found, HostFacts) or not found.sudo_ok):
-        return []  # unreachable or no root there: preflight already says so, and the certificates need root
-    try:
-        session = await fleet.session(cp)
-        status, out, _ = await session.capture(
-            RemoteScript("test -s /etc/kubernetes/pki/ca.crt && echo yes || echo no\n"), timeout=60
-        )
-        if status != 0 or out.strip() != "yes":
-            return []
-        return expiry_findings(await read_certs(session), cp)
-    except (CertsError, SSHError):
-        return []
-
-
-def renew_certs_plan(profile: Profile, fleet: Fleet, wait: int | None = None) -> Plan:
-    from kwizard.day2.certs import STATIC_POD_WAIT, build_renew_plan  # noqa: PLC0415
-
-    return build_renew_plan(profile, connect_work(profile, fleet), STATIC_POD_WAIT if wait is None else wait)
-
-
-def backup_plan(profile: Profile, fleet: Fleet, dest: Path) -> Plan:
-    from kwizard.day2.backup import build_backup_plan  # noqa: PLC0415
-
-    return build_backup_plan(profile, dest, connect_work(profile, fleet))
-
-
-def remove_node_plan(profile: Profile, fleet: Fleet, name: str, profile_path: Path) -> Plan:
-    from kwizard.day2.nodes import build_remove_plan  # noqa: PLC0415
-
-    return build_remove_plan(profile, name, profile_path, connect_work(profile, fleet))
-
-
-# --- day two: upgrading the cluster one minor release (kwizard/day2/upgrade.py) ---
-
-
-def upgrade_plan(profile: Profile, fleet: Fleet, to: str, profile_path: Path | None = None, parallel: int = 1,
-                 locks: RunLocks | None = None) -> Plan:
-    """The control plane, then the workers `parallel` at a time, to `to` ("1.34" or "1.34.1")."""
-    from kwizard.day2.upgrade import build_upgrade_plan  # noqa: PLC0415
-
-    return build_upgrade_plan(profile, to, profile_path, parallel, connect_work(profile, fleet, locks))
-
-
-def start_upgrade(request: RunRequest, fleet: Fleet, to: str, parallel: int = 1) -> RunHandle:
-    locks = RunLocks.for_run(request.profile, request.profile_path, "upgrade")
-    return start_plan(upgrade_plan(request.profile, fleet, to, request.profile_path, parallel, locks), fleet, request,
-                      locks)
+from kwizard.day2.facade import (  # noqa: E402, F401 - re-exported: the faces call day two through service
+    ClusterGlance,
+    UpgradeOffer,
+    backup_plan,
+    certificate_expiry,
+    certificate_findings,
+    cluster_glance,
+    cluster_status,
+    removal_problem,
+    remove_node_plan,
+    renew_certs_plan,
+    start_remove_node,
+    start_upgrade,
+    upgrade_offer,
+    upgrade_plan,
+)

@@ -26,13 +26,15 @@ from textual.worker import Worker, WorkerState
 from kwizard.profile.store import ProfileError, load, user_profiles_dir
 from kwizard.service import ResetOptions, latest_resumable_run
 from kwizard.screens.commands import KwizardCommands
+from kwizard.screens.day2.launch import ClusterActions, ServiceClusterActions
+from kwizard.screens.day2.status import ClusterStatusScreen
 from kwizard.screens.connections import Gatherer, gather_host_checks
 from kwizard.screens.dialogs.confirm import ConfirmModal
 from kwizard.screens.dialogs.reset_confirm import ResetConfirmModal
 from kwizard.screens.dialogs.sudo_password import SudoPasswordModal, password_known, remember_sudo_password, sudo_wants_a_password
 from kwizard.screens.draft import new_draft, validated
 from kwizard.screens.run.launch import RunOutcome, fleet_factory_for
-from kwizard.screens.run.screen import reset_run_screen, running_screen, setup_run_screen
+from kwizard.screens.run.screen import RunScreen, reset_run_screen, running_screen, setup_run_screen
 from kwizard.screens.state import WizardState
 from kwizard.screens.steps.welcome import ProfileFolder, WelcomeChoice, WelcomeScreen
 from kwizard.screens.wizard import QUIT, RESET, RUN, STEP_TITLES, STEPS, StepResult, StepScreen, target_step
@@ -43,10 +45,20 @@ EXIT_INTERRUPTED = 130  # kwizard.cli.exitcodes: a run the user cancelled
 LIGHT_THEME = "textual-light"
 DARK_THEME = "textual-dark"
 
+# A clone's example profiles (someone else's addresses); an installed kwizard has none.
+EXAMPLES_DIR = Path(__file__).resolve().parents[1] / "profiles"
+
+ADD_WORKER_HINT = (
+    "Add the new worker (a), test it, then go on to Review and run. The hosts already in the cluster "
+    "skip every step they have done: only the new worker is prepared and joined."
+)
+
 
 def default_profile_folders() -> list[ProfileFolder]:
-    """The XDG profiles folder (where the wizard saves) and ./profiles (examples in a clone)."""
-    return [ProfileFolder(user_profiles_dir(), "saved"), ProfileFolder(Path("profiles"), "./profiles")]
+    """The XDG profiles folder (where the wizard saves) and ./profiles: the examples when run in a clone."""
+    here = Path("profiles")
+    return [ProfileFolder(user_profiles_dir(), "saved"),
+            ProfileFolder(here, "./profiles", examples=here.resolve() == EXAMPLES_DIR)]
 
 
 class KwizardApp(App[int]):
@@ -54,8 +66,9 @@ class KwizardApp(App[int]):
     CSS_PATH = "kwizard.tcss"
     COMMANDS = App.COMMANDS | {KwizardCommands}
     BINDINGS = [
-        Binding("ctrl+t", "toggle_dark", "Theme", tooltip="Switch between the light and dark theme", id="theme"),
-        Binding("question_mark,f1", "help", "Help", show=False, tooltip="What this screen is for, and all its keys"),
+        Binding("ctrl+t", "toggle_dark", "Theme", show=False, id="theme",
+                tooltip="Switch between the light and dark theme (not in the footer, to leave 80 columns to the screen's keys; ? lists it)"),
+        Binding("question_mark,f1", "help", "Help", tooltip="What this screen is for, and all its keys"),
     ]
 
     def __init__(
@@ -64,11 +77,14 @@ class KwizardApp(App[int]):
         *,
         folders: list[ProfileFolder] | None = None,
         gather: Gatherer = gather_host_checks,
+        cluster: ClusterActions | None = None,
     ) -> None:
         super().__init__()
         self.state = WizardState(new_draft())
         self.folders = folders if folders is not None else default_profile_folders()
         self.gather = gather  # the Hosts step's "Test connections" (tests give fake hosts)
+        # The status screen's questions and day-two runs (tests give a fake cluster); None: the real one.
+        self.cluster = cluster
         self._start_path = profile_path
         self._step: str | None = None  # the step on screen; None = welcome
         self._failed_again = False  # the loop failed, was restarted, and has not shown a screen since
@@ -97,6 +113,9 @@ class KwizardApp(App[int]):
                     return
                 if choice.action == "resume" and self._open(choice.path):
                     await self._resume()
+                    continue
+                if choice.action == "status" and self._open(choice.path):
+                    await self._cluster_day_two()
                     continue
                 if not self._welcome(choice):
                     continue
@@ -168,6 +187,9 @@ class KwizardApp(App[int]):
         found = latest_resumable_run(profile.name)
         if found is None:
             return
+        if found.plan == "upgrade":  # the status screen offers to finish it, in a fresh run (every step probes)
+            await self._cluster_day_two()
+            return
         fleets = fleet_factory_for(self, self.state)
         if found.plan == "reset":
             screen = reset_run_screen(profile, ResetOptions(), self.state.draft_path, resume_dir=found.path, fleet_factory=fleets)
@@ -175,12 +197,38 @@ class KwizardApp(App[int]):
             screen = setup_run_screen(profile, self.state.draft_path, resume_dir=found.path, fleet_factory=fleets)
         self._after_run(await self.push_screen_wait(screen))
 
+    async def _cluster_day_two(self) -> None:
+        """The opened profile's status screen and what it leads to: an upgrade or a node removal on
+        the run screen, then the status again; or the Hosts step, to add a worker."""
+        actions = self.cluster or ServiceClusterActions(fleet_factory_for(self, self.state))
+        while self.state.draft_path is not None:
+            path, profile = self.state.draft_path, validated(self.state.draft)
+            choice = await self.push_screen_wait(ClusterStatusScreen(profile, path, actions))
+            if choice.action == "back":
+                return
+            if choice.action == "add-worker":
+                self.state.resetting, self._step = False, "hosts"
+                self.notify(ADD_WORKER_HINT, title=f"Add a worker to {profile.name}", timeout=20)
+                return
+            await self._ask_sudo_password_if_needed()
+            if choice.action == "upgrade":
+                launcher = actions.upgrade(profile, path, choice.to)
+            else:
+                launcher = actions.remove_node(profile, path, choice.node)
+            self._count_for_quitting(await self.push_screen_wait(RunScreen(launcher)))
+            if not self._open(path):  # the engine edits the file: kubernetes_version, a removed host
+                return
+
+    def _count_for_quitting(self, outcome: RunOutcome | None) -> None:
+        """Quitting returns 130 once a run was cancelled, 0 again after a later run finished (as headless)."""
+        if outcome is not None and outcome.status in ("succeeded", "cancelled"):
+            self.quit_code = 0 if outcome.status == "succeeded" else EXIT_INTERRUPTED
+
     def _after_run(self, outcome: RunOutcome | None) -> None:
         """Back to the welcome screen, which offers to resume a stopped run of a saved profile;
         a stopped run of an unsaved draft goes back to the review, where it can be saved or run again."""
         finished = outcome is not None and outcome.status == "succeeded"
-        if outcome is not None and outcome.status in ("succeeded", "cancelled"):
-            self.quit_code = 0 if finished else EXIT_INTERRUPTED
+        self._count_for_quitting(outcome)
         self._step = None if finished or self.state.draft_path is not None else "review"
         if finished:
             self.state.resetting = False

@@ -14,6 +14,13 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 SKIP = {"command_palette", "quit", "help", "toggle_dark"}  # Textual's own commands name these already
 
 
+def long_name(binding) -> str:
+    """The action's whole name: a footer label kept short for 80 columns ("Test") has it at the
+    head of its tooltip ("Test connections: connect to every host…")."""
+    head, sep, _ = (binding.tooltip or "").partition(": ")
+    return head if sep and head.lower().startswith(binding.description.lower()) else binding.description
+
+
 class KwizardCommands(Provider):
     def _commands(self) -> list[tuple[str, str, object]]:
         screen = self.screen
@@ -25,7 +32,7 @@ class KwizardCommands(Provider):
                 continue
             seen.add(binding.action)
             keys = screen.app.get_key_display(binding)
-            found.append((f"{binding.description} ({keys})", binding.tooltip or binding.description,
+            found.append((f"{long_name(binding)} ({keys})", binding.tooltip or binding.description,
                           partial(active.node.call_later, active.node.run_action, binding.action)))
         return found
 

@@ -16,10 +16,11 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from kwizard.profile.model import Profile
 from kwizard.screens.widgets.header import Header
+from kwizard.screens.widgets.footer import KwizardFooter
 
 if TYPE_CHECKING:
     from kwizard.screens.state import WizardState
@@ -85,7 +86,7 @@ class StepScreen(Screen[StepResult]):
         yield Header()
         yield Static(self._breadcrumb(), id="breadcrumb")
         yield from self.compose_body()
-        yield Footer()
+        yield KwizardFooter()
 
     def compose_body(self) -> ComposeResult:
         yield from ()

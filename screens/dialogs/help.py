@@ -9,6 +9,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
+from kwizard.screens.commands import long_name
 from kwizard.screens.widgets.footer import KwizardFooter
 
 SCREEN_HELP = {
@@ -42,8 +43,11 @@ def binding_lines(screen: Screen) -> list[str]:
             continue
         seen.add(binding.action)
         what = binding.tooltip or binding.description
-        lines.append(f"[b]{escape(key_label(screen.app, key)):>10}[/]  {escape(binding.description)}"
-                     + (f" [dim]— {escape(what)}[/]" if what != binding.description else ""))
+        name = long_name(binding)
+        if what.startswith(f"{name}: "):
+            what = what[len(name) + 2:]
+        lines.append(f"[b]{escape(key_label(screen.app, key)):>10}[/]  {escape(name)}"
+                     + (f" [dim]— {escape(what)}[/]" if what != name else ""))
     return lines
 
 

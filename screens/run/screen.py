@@ -100,6 +100,10 @@ def running_screen(app: Any) -> RunScreen | None:
     return next((s for s in app.screen_stack if isinstance(s, RunScreen) and s.is_running), None)
 
 
+# The screen's title per plan (the run directory's plan name).
+RUN_TITLES = {"setup": "Run", "reset": "Reset", "upgrade": "Upgrade", "remove-node": "Remove node"}
+
+
 class RunScreen(Screen[RunOutcome]):
     BINDINGS = [
         Binding("escape", "stop", "Cancel run", tooltip="Stop the run (asks first); it can be resumed later"),
@@ -132,7 +136,7 @@ class RunScreen(Screen[RunOutcome]):
         self._finish = finish
         self._quitting = False
         # Set before mounting: a Header that watches a title changed mid-mount can miss its own children.
-        self.sub_title = "Reset" if launcher.plan_name == "reset" else "Run"
+        self.sub_title = RUN_TITLES.get(launcher.plan_name, "Run")
 
     @property
     def is_running(self) -> bool:

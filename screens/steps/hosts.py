@@ -38,12 +38,12 @@ class HostsScreen(StepScreen):
     STEP = "hosts"
     BINDINGS = [
         Binding("a", "add", "Add", tooltip="Add a host"),
-        Binding("e", "edit", "Edit", tooltip="Edit the highlighted host (or press enter)"),
+        Binding("e", "edit", "Edit", show=False, tooltip="Edit the highlighted host (or press enter on it)"),
         Binding("d,delete", "remove", "Remove", tooltip="Remove the highlighted host (z undoes it)"),
         Binding("z", "undo_remove", "Undo remove", tooltip="Put the host just removed back"),
-        Binding("s", "ssh", "SSH defaults", tooltip="User, key, known_hosts, jump host and sudo for every host"),
-        Binding("t", "test", "Test connections", tooltip="Connect to every host at once and gather its facts"),
-        Binding("p", "sudo_password", "Sudo password", tooltip="Give the sudo password for this session (kept in memory only)"),
+        Binding("s", "ssh", "SSH", tooltip="SSH defaults: user, key, known_hosts, jump host and sudo for every host"),
+        Binding("t", "test", "Test", tooltip="Test connections: connect to every host at once and gather its facts"),
+        Binding("p", "sudo_password", "Sudo pass", tooltip="Sudo password: give the sudo password for this session (kept in memory only)"),
     ]
 
     class ConnectionsTested(Message):
