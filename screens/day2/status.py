@@ -26,6 +26,7 @@ from kwizard.service import ClusterGlance, removal_problem
 from kwizard.screens.day2.launch import ClusterActions
 from kwizard.screens.day2.questions import remove_question, upgrade_question
 from kwizard.screens.dialogs.confirm import ConfirmModal
+from kwizard.screens.dialogs.sudo_password import SudoPasswordModal, known_sudo_password
 from kwizard.screens.steps.welcome import short_path
 from kwizard.screens.widgets.footer import KwizardFooter
 from kwizard.screens.widgets.header import Header
@@ -54,6 +55,8 @@ class ClusterStatusScreen(Screen[StatusChoice]):
         Binding("u", "upgrade", "Upgrade", tooltip="Upgrade the cluster one minor release (asks first)"),
         Binding("a", "add_worker", "Add worker", tooltip="Add a host to the profile; a normal run joins just it"),
         Binding("x,delete", "remove", "Remove node", tooltip="Drain, delete and reset the highlighted worker (asks first)"),
+        Binding("p", "sudo_password", "Sudo pass", show=False,
+                tooltip="Sudo password: give it for this session (kept in memory only), then ask again"),
     ]
 
     def __init__(self, profile: Profile, profile_path: Path, actions: ClusterActions) -> None:
@@ -82,6 +85,18 @@ class ClusterStatusScreen(Screen[StatusChoice]):
         self.query_one("#status-nodes", DataTable).add_columns("Node", "Status", "Roles", "Version", "Internal IP")
         self.action_refresh()
 
+    @work(exclusive=True, group="sudo")
+    async def action_sudo_password(self) -> None:
+        """The hosts want a sudo password and none was given this session: ask for it, then ask again."""
+        state = getattr(self.app, "state", None)
+        if state is None or not self.profile.ssh.sudo:
+            return
+        user = self.profile.user_for(self.profile.control_plane)
+        answer = await self.app.push_screen_wait(SudoPasswordModal(user, known=known_sudo_password(state) is not None))
+        if answer is not None:
+            state.sudo_password = answer or None
+            self.action_refresh()
+
     # --- asking the control plane ---
 
     def action_refresh(self) -> None:
@@ -108,8 +123,13 @@ class ClusterStatusScreen(Screen[StatusChoice]):
         status = glance.status
         table.display = status is not None  # no empty table under a problem
         if status is None:
-            fix = ("Check the host is up and answers SSH, then press F5." if glance.unreachable
-                   else "Open the profile (enter on the welcome screen) and run it to set the cluster up.")
+            if "sudo" in glance.problem.lower():
+                fix = ("Press p to give the sudo password for this session (or set sudo_password_env in the "
+                       "profile), then F5.")
+            elif glance.unreachable:
+                fix = "Check the host is up and answers SSH, then press F5."
+            else:
+                fix = "Open the profile (enter on the welcome screen) and run it to set the cluster up."
             self.query_one("#status-summary", Static).update(f"[b $error]{escape(glance.problem)}[/]\n{fix}")
             details.update("")
             self.query_one("#status-upgrade", Static).update("")

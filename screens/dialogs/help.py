@@ -26,6 +26,9 @@ SCREEN_HELP = {
     "ResetReviewScreen": "What tearing the cluster down would run on every host.",
     "RunScreen": "The run, step by step, beside each host's log. A failed step can be retried or skipped; a stopped "
     "run can be resumed later from the welcome screen.",
+    "ClusterStatusScreen": "A saved profile's cluster at a glance, asked read-only of the control plane: nodes, "
+    "versions, readiness, the network plugin, certificate expiry. Upgrade one minor release, remove a worker or add "
+    "one from here; each asks first and runs on the run screen.",
     "DoneScreen": "What the cluster gives you: the join command for more workers, the kubeconfig, the nodes.",
 }
 

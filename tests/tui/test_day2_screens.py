@@ -340,3 +340,22 @@ async def test_the_palette_offers_status_on_welcome_and_the_status_screens_actio
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmModal), "the upgrade question")
+
+
+async def test_a_sudo_password_asked_on_the_status_screen_then_asked_again(tmp_path):
+    from kwizard.screens.dialogs.sudo_password import SudoPasswordModal
+    from kwizard.service import ClusterGlance
+
+    saved_lab(tmp_path)
+    needs_password = ClusterGlance("kubemaster", unreachable=True,
+                                   problem="sudo on kubemaster refused: a password is required")
+    cluster = FakeCluster([needs_password, healthy_glance(three_hosts())])
+    app = KwizardApp(folders=folders(), cluster=cluster)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_status(pilot)
+        assert "Press p to give the sudo password" in shown(screen)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: isinstance(app.screen, SudoPasswordModal), "the sudo password question")
+        await type_text(pilot, "s3cret-pw")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: cluster.asked == 2 and "kubenode-1" in shown(screen), "the nodes, asked again")
