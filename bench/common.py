@@ -185,7 +185,11 @@ def isolated_env(root: Path, **extra: str) -> dict[str, str]:
     Every tool is timed in the same kind of environment, so no one's agent
     keys, ssh config or saved profiles speed one of them up or slow it down.
     """
-    env = {k: v for k, v in os.environ.items() if k not in ("SSH_AUTH_SOCK", "SSH_AGENT_PID")}
+    # PYTHONDONTWRITEBYTECODE left out too: installed tools have their bytecode (apt and pip compile it
+    # at install), and a kwizard from a clone gets its own at its first run (the untimed one), as a
+    # user's does; with it set, every timed kwizard run would compile its own modules again.
+    dropped = ("SSH_AUTH_SOCK", "SSH_AGENT_PID", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     home = root / "home"
     home.mkdir(parents=True, exist_ok=True)
     env.update(HOME=str(home), XDG_CONFIG_HOME=str(root / "config"), XDG_STATE_HOME=str(root / "state"),

@@ -1,6 +1,6 @@
 """Time to a cluster: `kwizard apply` of 1 control plane + N workers, against the critical path and v1's lock-step.
 
-    python -m bench.time_to_cluster [--sizes 2,9] [--scale 0.1] [--write] [--images DIR]
+    python -m bench.time_to_cluster [--sizes 2,9] [--scale 0.1] [--no-slow | --slow-sizes 2] [--write] [--images DIR]
 
 For each N: a fresh lab with realistic durations (tests/lab/README.md's table,
 times --scale) on bare Debian 12 hosts (swap on, no Kubernetes
@@ -178,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = common.parser(NAME, __doc__.split("\n")[0], sizes="2,9", repeats=1)
     ap.add_argument("--scale", type=float, default=0.1, help="the lab's time scale (default 0.1)")
     ap.add_argument("--no-slow", action="store_true", help="leave out the slow-worker variant")
+    ap.add_argument("--slow-sizes", type=common.int_list, default=None,
+                    help="run the slow-worker variant only at these sizes (default: every size)")
     ap.add_argument("--images", type=Path, help="copy the graph and lock-step timeline.svg of the second size here")
     ap.add_argument("--save", type=Path, help="also keep every run's events and durations in this JSON file")
     ap.add_argument("--render", type=Path, help="only render the table from a --save file")
@@ -192,7 +194,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     results = []
     for i, n in enumerate(args.sizes):
-        for slow in (False, True) if not args.no_slow else (False,):
+        with_slow = not args.no_slow and (args.slow_sizes is None or n in args.slow_sizes)
+        for slow in (False, True) if with_slow else (False,):
             row = {"label": f"1 + {n}" + (f", last worker ×{SLOW:g} slower" if slow else "")}
             for schedule in ("graph", "lockstep"):
                 svg = None

@@ -32,7 +32,7 @@ from kwizard.plan.setup import build_setup_plan
 from kwizard.plan.reset import ResetOptions, build_reset_plan
 from kwizard.run.lock import RunLocks
 from kwizard.run.rundir import RunDir, RunState, latest_resumable
-from kwizard.run.runner import Runner, RunResult
+from kwizard.run.runner import DEFAULT_CONCURRENCY, Runner, RunResult
 from kwizard.run.timeline import text_timeline  # noqa: F401 - for the wizard's done screen: the run's timeline from its events
 from kwizard.ssh import SSHError
 from kwizard.plan.steps import LocalWork, Plan, StepFailed
@@ -113,7 +113,7 @@ class RunRequest:
     resume: bool = False  # continue the latest unfinished run of this profile and plan
     run_dir: Path | None = None  # continue this run (the TUI's retry / skip / resume)
     listeners: Iterable[Listener] = ()
-    concurrency: int = 32
+    concurrency: int = DEFAULT_CONCURRENCY
     step_timeouts: Mapping[str, float] = field(default_factory=dict)  # over the profile's cluster.step_timeouts
     schedule: str = "graph"  # graph: each host as soon as it can; lockstep: v1's order, step by step
 

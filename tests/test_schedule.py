@@ -199,6 +199,8 @@ def test_the_setup_plan_lets_workers_prepare_and_join_without_the_control_planes
     assert needs["join"] == {("preflight", "all"), ("packages", "same"), ("join-command", "all")}
     assert needs["join-command"] == {("preflight", "all"), ("kubeconfig", "all")}
     assert "ready" not in needs and ("join", "all") in needs["verify"]
+    # the plugin is applied from the manifest cni-fetch's `after` patches: its whole step, not only its part
+    assert ("cni-fetch", "all") in needs["cni-apply"] and ("cni-fetch", "same") not in needs["cni-apply"]
     assert plan.step("packages").after is None and plan.step("packages").after_each is not None
 
 

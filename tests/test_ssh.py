@@ -217,6 +217,30 @@ async def test_upload_and_download_with_mode(lab_factory):
     assert lab.exec(0, "stat -c %a /etc/kwizard-test/data.bin").stdout.strip() == "600"
 
 
+async def test_a_probe_and_its_script_in_one_round_trip(lab_factory):
+    lab = lab_factory(hosts=1)
+    profile = lab.profile()
+    upload = Upload("/etc/kwizard-test/joined.conf", b"written\n", 0o600)
+    work = RemoteScript("echo work; cat /etc/kwizard-test/joined.conf", uploads=(upload,))
+    # a probe whose first command fails: under its own strict mode that is "not done", never done
+    strict = RemoteScript("keys=$(false)\n! printf 'x\\n' | grep -qx y\n")
+    async with fleet(profile) as f:
+        session = await f.session(profile.hosts[0].name)
+        seen: list[tuple[str, str]] = []
+        assert await session.run_unless_done(strict, work, lambda s, l: seen.append((s, l))) == 0
+        assert seen == [("stdout", "work"), ("stdout", "written")]
+        lab.exec(0, "rm -f /etc/kwizard-test/joined.conf")
+        seen.clear()
+        done = RemoteScript("echo probe-noise; echo more >&2; true")
+        assert await session.run_unless_done(done, work, lambda s, l: seen.append((s, l))) is None
+        assert seen == []  # the probe's output is not shown, and the script (and its upload) did not run
+        assert lab.exec(0, "test -e /etc/kwizard-test/joined.conf").returncode != 0
+        # probe and script as different users: two round trips, the same answers
+        plain = RemoteScript("test -e /etc/kwizard-test/nothing-here", sudo=False)
+        assert await session.run_unless_done(plain, RemoteScript("id -u"), lambda s, l: seen.append((s, l))) == 0
+        assert seen == [("stdout", "0")]
+
+
 # --- sudo ---
 
 LAB_PASSWORD = "lab-sudo-pw"

@@ -26,7 +26,8 @@ CONTROL_PLANE: dict[str, tuple[Need, ...]] = {
     "init": on_same_host("images"),
     "kubeconfig": on_same_host("init"),
     "cni-fetch": on_same_host("kubeconfig"),
-    "cni-apply": on_same_host("cni-fetch"),
+    # "all", not "same": the manifest it applies is patched and uploaded by cni-fetch's `after` work
+    "cni-apply": on_all_hosts("cni-fetch"),
     "ready": on_same_host("cni-apply", "untaint"),
     "untaint": on_same_host("kubeconfig"),
     "join-command": on_all_hosts("kubeconfig"),

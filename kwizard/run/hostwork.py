@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from kwizard.plan.context import HostSession, RemoteScript, RunContext
@@ -23,6 +23,9 @@ from kwizard.ssh.errors import CommandTimeout, SSHError
 TIMEOUT_GRACE = 30.0
 
 LineSink = Callable[[str, str, str, str], None]  # (step id, host, stream, line)
+LineCallback = Callable[[str, str], None]  # (stream, line)
+
+ALREADY_DONE, NOTHING_TO_DO = "already done", "nothing to do"  # a host's part that ran no script
 
 QUIET_NOTE_EVERY = 30.0  # seconds of a host's step without output before kwizard says it is still working
 
@@ -43,19 +46,7 @@ class HostWork:
             return "done"  # kwizard-side work only: nothing to run on the host
         try:
             session = await self._ctx.session(host)
-            probe = self._build(step.probe, host)
-            if probe is not None:
-                with remote:
-                    code, _out, _err = await _bounded(session.capture(probe, timeout=step.timeout), step.timeout)
-                if code == 0:
-                    self._emit(HostSkipped(step_id=step.id, host=host))
-                    return "skipped"
-            script = self._build(step.script, host)
-            if script is None:
-                self._emit(HostSkipped(step_id=step.id, host=host, reason="nothing to do on this host"))
-                return "skipped"
-            with remote:
-                code = await _bounded(self._run_script(step, host, session, script), step.timeout)
+            code = await self._probe_and_script(step, host, session, remote)
         except asyncio.CancelledError:
             self._finished(step, host, None, started, remote, "cancelled")
             raise
@@ -67,14 +58,51 @@ class HostWork:
             self._ctx.note(host, error)
             self._finished(step, host, None, started, remote, error)
             return "failed"
+        if code == ALREADY_DONE:
+            self._emit(HostSkipped(step_id=step.id, host=host))
+            return "skipped"
+        if code == NOTHING_TO_DO:
+            self._emit(HostSkipped(step_id=step.id, host=host, reason="nothing to do on this host"))
+            return "skipped"
         error = None if code == 0 else f"exited with status {code}"
         self._finished(step, host, code, started, remote, error)
         return "done" if code == 0 else "failed"
 
+    async def _probe_and_script(self, step: Step, host: str, session: HostSession, remote: _Stopwatch) -> int | str:
+        """The script's exit status, or ALREADY_DONE (its probe said so), or NOTHING_TO_DO (no script here)."""
+        probe = self._build(step.probe, host)
+        joined = getattr(session, "run_unless_done", None) if probe is not None else None
+        script = self._try_build(step.script, host) if joined is not None else None
+        if joined is not None and script is not None:
+            # The probe and the script in one round trip (kwizard.ssh.session.run_unless_done).
+            with remote:
+                code = await _bounded(self._run_script(
+                    step, host, lambda on_line: joined(probe, script, on_line, timeout=step.timeout)), step.timeout)
+            return ALREADY_DONE if code is None else code
+        if probe is not None:
+            with remote:
+                code, _out, _err = await _bounded(session.capture(probe, timeout=step.timeout), step.timeout)
+            if code == 0:
+                return ALREADY_DONE
+        script = self._build(step.script, host)
+        if script is None:
+            return NOTHING_TO_DO
+        with remote:
+            return await _bounded(self._run_script(
+                step, host, lambda on_line: session.run(script, on_line, timeout=step.timeout)), step.timeout)
+
     def _build(self, script_for: ScriptFor | None, host: str) -> RemoteScript | None:
         return script_for(self._ctx, host) if script_for else None
 
-    async def _run_script(self, step: Step, host: str, session: HostSession, script: RemoteScript) -> int:
+    def _try_build(self, script_for: ScriptFor | None, host: str) -> RemoteScript | None:
+        """The script made before its probe ran, to send both at once; None when it cannot be made yet
+        (it raises, or has nothing to do): then the probe goes first on its own and decides, as always."""
+        try:
+            return self._build(script_for, host)
+        except Exception:  # noqa: BLE001 - built again after the probe, where its error is reported
+            return None
+
+    async def _run_script(self, step: Step, host: str, start: Callable[[LineCallback], Awaitable[int | None]]) -> int | None:
         started = last = time.monotonic()
         said = ""  # the host's last line
 
@@ -95,7 +123,7 @@ class HostWork:
 
         watchdog = asyncio.ensure_future(still_running())
         try:
-            return await session.run(script, on_line, timeout=step.timeout)
+            return await start(on_line)
         finally:
             watchdog.cancel()
 

@@ -44,7 +44,10 @@ from kwizard.run.timeline import WAITING_PREFIX, svg_timeline
 Listener = Callable[[Event], None]
 SessionSource = Callable[[str], Awaitable[HostSession]]
 
-DEFAULT_CONCURRENCY = 32
+# Hosts working at once. Each is one SSH channel waiting on its host, so the cap only guards
+# against an unbounded fleet: a cluster of up to 64 hosts never queues behind it (handshakes have
+# their own, lower bound per server: ssh/fleet.py).
+DEFAULT_CONCURRENCY = 64
 TAIL_LINES = 40  # per host, what a step's diagnose() gets to read
 
 _log = logging.getLogger(__name__)

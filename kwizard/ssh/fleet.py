@@ -15,7 +15,7 @@ import os
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-import asyncssh
+from kwizard.ssh.loading import asyncssh  # asyncssh, without its slow library search (loading.py)
 
 from kwizard.ssh import known_hosts
 from kwizard.profile.model import HostKeyPolicy, Profile
@@ -70,7 +70,10 @@ class _KeyRecorder(asyncssh.SSHClient):
         return False
 
 
-MAX_HANDSHAKES = 8  # SSH handshakes in flight at once, below OpenSSH's MaxStartups 10
+# SSH handshakes in flight at once to one sshd (one address and port), below OpenSSH's MaxStartups 10.
+# MaxStartups counts a server's own unauthenticated connections (sshd_config(5)), so the bound is per
+# server: different hosts handshake all at once, as parallel-ssh and ansible open them.
+MAX_HANDSHAKES = 8
 
 
 class Fleet:
@@ -101,7 +104,7 @@ class Fleet:
         self._jump_lock = asyncio.Lock()
         self._decision_lock = asyncio.Lock()  # one fingerprint question on screen at a time
         # sshd's MaxStartups (10:30:100 by default) drops unauthenticated connections beyond ~10 at once
-        self._handshakes = asyncio.Semaphore(MAX_HANDSHAKES)
+        self._handshakes: dict[tuple[str, int], asyncio.Semaphore] = {}
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -180,7 +183,8 @@ class Fleet:
         for _attempt in range(2):  # the second try follows a key just accepted
             recorder = _KeyRecorder()
             try:
-                async with self._handshakes:  # held for the handshake only, never while a person is asked
+                slot = self._handshakes.setdefault((address, port), asyncio.Semaphore(MAX_HANDSHAKES))
+                async with slot:  # held for the handshake only, never while a person is asked
                     return await self._attempt(address, port, user, tunnel, recorder)
             except asyncssh.HostKeyNotVerifiable:
                 await self._settle_untrusted_key(name, address, port, recorder.offered)

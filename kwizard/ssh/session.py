@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-import asyncssh
+from kwizard.ssh.loading import asyncssh  # asyncssh, without its slow library search (loading.py)
 
 from kwizard.ssh import shell
 from kwizard.ssh.errors import CommandTimeout, ConnectionLost, SSHError, SudoRefused, TransferFailed
@@ -77,6 +77,31 @@ class SSHSession:
         finally:
             if process.exit_status is None:
                 _abandon(process)
+
+    async def run_unless_done(
+        self, probe: RemoteScript, script: RemoteScript, on_line: LineCallback, timeout: float | None = None
+    ) -> int | None:
+        """The probe, then the script unless the probe says done (exit 0): then None, the script not run.
+
+        One round trip for both where they can share one (shell.unless_done); two otherwise. The
+        probe's output is not shown, as `capture` keeps it; `timeout` is for the two together.
+        """
+        marker = shell.new_done_marker()
+        joined = shell.unless_done(probe, script, marker)
+        if joined is None:
+            code, _out, _err = await self.capture(probe, timeout)
+            return None if code == 0 else await self.run(script, on_line, timeout)
+        said_done = False
+
+        def lines(stream: str, line: str) -> None:
+            nonlocal said_done
+            if stream == "stdout" and line == marker:
+                said_done = True
+            else:
+                on_line(stream, line)
+
+        status = await self.run(joined, lines, timeout)
+        return None if said_done and status == 0 else status
 
     async def capture(self, script: RemoteScript, timeout: float | None = None) -> tuple[int, str, str]:
         out: list[str] = []

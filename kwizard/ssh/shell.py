@@ -70,6 +70,11 @@ def new_marker() -> str:
     return f"[kwizard-ready-{secrets.token_hex(8)}]"
 
 
+def new_done_marker() -> str:
+    """The line a joined probe and script (unless_done) prints when the probe says done."""
+    return f"[kwizard-done-{secrets.token_hex(8)}]"
+
+
 def wrapper_command(marker: str, script_bytes: int, sudo: bool) -> str:
     """The command line: only the fixed wrapper, a marker and a byte count."""
     bash = f"bash -c {shlex.quote(WRAPPER)} kwizard {shlex.quote(marker)} {script_bytes}"
@@ -95,6 +100,36 @@ def compose(script: RemoteScript) -> str:
     parts += [upload_snippet(u.path, u.content, u.mode) for u in script.uploads]
     parts.append(script.script)
     return "\n".join(parts) + "\n"
+
+
+# A probe longer than this runs in its own round trip: it travels as one argument of `bash -c`
+# (Linux caps one argument at 128 KiB, MAX_ARG_STRLEN). Probes are a few lines.
+MAX_JOINED_PROBE = 64 * 1024
+
+
+def unless_done(probe: RemoteScript, script: RemoteScript, done_marker: str) -> RemoteScript | None:
+    """The probe and the step's script as one script (one round trip), or None when they cannot be one.
+
+    The probe runs first, whole (its strict mode and uploads as compose() makes them), in a bash of its
+    own: inside an `if` condition `set -e` would not apply to it (bash(1), `set -e`), and so a failing
+    command could no longer make it say "not done". Its output is discarded, as a separate probe's was.
+    When it exits 0 the script prints `done_marker` and stops; otherwise the script's uploads and the
+    script follow, exactly as compose() would send them. Both must run as the same user.
+    """
+    probe_text = compose(probe)
+    if probe.sudo != script.sudo or len(probe_text.encode("utf-8")) > MAX_JOINED_PROBE:
+        return None
+    end = f"KWIZARD_PROBE_{secrets.token_hex(6)}"
+    first = (
+        f"IFS= read -r -d '' kwizard_probe <<'{end}' || true\n{probe_text}{end}\n"
+        'if bash -c "$kwizard_probe" kwizard-probe </dev/null >/dev/null 2>&1; then\n'
+        f"  printf '%s\\n' {shlex.quote(done_marker)}\n"
+        "  exit 0\n"
+        "fi\n"
+        "unset kwizard_probe"
+    )
+    parts = [first] + [upload_snippet(u.path, u.content, u.mode) for u in script.uploads] + [script.script]
+    return RemoteScript(script="\n".join(parts), sudo=script.sudo)
 
 
 def upload_snippet(path: str, content: bytes, mode: int) -> str:

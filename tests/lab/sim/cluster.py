@@ -7,8 +7,6 @@
 # podSubnet crash-loops with "pod cidr not assigned" (the seed's failure).
 from __future__ import annotations
 
-import hashlib
-import ipaddress
 import json
 
 import common
@@ -18,7 +16,15 @@ NOT_READY = ("container runtime network not ready: NetworkReady=false reason:Net
              "message:Network plugin returns error: cni plugin not initialized")
 
 
+def _within(cidr: str, subnet: str) -> bool:
+    import ipaddress
+
+    return ipaddress.ip_network(cidr).subnet_of(ipaddress.ip_network(subnet))
+
+
 def suffix(seed: str, length: int = 5) -> str:
+    import hashlib  # here, not at the top: most kubectl calls name no pod (OpenSSL's load is ~4 ms a process)
+
     digest = hashlib.sha256(seed.encode()).digest()
     return "".join(SUFFIX[b % len(SUFFIX)] for b in digest[:length])
 
@@ -63,7 +69,7 @@ def network(state: dict) -> dict | None:
         problem = "pod cidr not assigned"
     elif name == "flannel" and cidr != pod_subnet:
         problem = f'subnet "{cidr}" specified in the flannel net config doesn\'t contain'
-    elif pod_subnet and cidr and not ipaddress.ip_network(cidr).subnet_of(ipaddress.ip_network(pod_subnet)):
+    elif pod_subnet and cidr and not _within(cidr, pod_subnet):
         problem = f"IP pool CIDR {cidr} is not within the cluster's podSubnet {pod_subnet}"
     return {"name": name, "cidr": cidr or pod_subnet, "problem": problem, "applied": latest["applied"]}
 

@@ -63,12 +63,14 @@ def duration(kind: str, count: int = 1) -> float:
     return DURATIONS.get(kind, 0.0) * count * float(chosen.get("time_scale", 1.0)) * slower
 
 
-def take_time(kind: str, count: int = 1) -> None:
+def take_time(kind: str, count: int = 1, since: float | None = None) -> None:
+    """Spend `kind`'s realistic duration. `since`: when the tool's own work in that duration began
+    (kubeadm init's certificates): it counts against the figure, so the whole lasts what the table says."""
     seconds = duration(kind, count)
     if seconds > 0:
         sys.stdout.flush()
-        started = time.time()
-        time.sleep(seconds)
+        started = time.time() if since is None else since
+        time.sleep(max(0.0, started + seconds - time.time()))
         _log_time(kind, count, started, seconds)
 
 
@@ -269,10 +271,24 @@ def iso(when: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
 
 
+def yaml_module():
+    """PyYAML (python3-yaml: the one non-stdlib module the simulators use), from the system's site directory.
+
+    The simulators start with `python3 -S`: importing `site` is a third of a bare start-up and most
+    runs need no YAML, so the site directories are added (site.main()) only when it is needed."""
+    try:
+        import yaml
+    except ImportError:
+        import site
+
+        site.main()
+        import yaml
+    return yaml
+
+
 def load_yaml_documents(text: str) -> list[dict]:
     """All documents of a manifest or kubeadm config; `kind: List` is flattened."""
-    import yaml  # python3-yaml: the one non-stdlib module the simulators use
-
+    yaml = yaml_module()
     documents = []
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the Calico CRDs are ~750 KB
     for doc in yaml.load_all(text, Loader=loader):

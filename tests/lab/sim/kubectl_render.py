@@ -106,6 +106,5 @@ def pod_rows(pods: list[dict], now: float, all_namespaces: bool, wide: bool) -> 
 def dump(obj: dict, output: str) -> str:
     if output == "json":
         return json.dumps(obj, indent=4)
-    import yaml
-
+    yaml = common.yaml_module()
     return yaml.safe_dump(obj, sort_keys=False).rstrip("\n")
