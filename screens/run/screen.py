@@ -215,7 +215,10 @@ class RunScreen(Screen[RunOutcome]):
         elif isinstance(event, StepFinished) and event.status == "failed" and event.failed_hosts:
             logs.show_host(event.failed_hosts[0])
         if isinstance(event, (StepStarted, StepFinished)):
-            self._scroll_steps_to(event.step_id)
+            # After the list has been laid out with this event's rows: a wrapped row's offset
+            # depends on the list's width, which is only known then (otherwise the picture
+            # depends on how loaded the machine is).
+            self.call_after_refresh(self._scroll_steps_to, event.step_id)
         self.query_one(StepList).refresh()
         self._show_status()
 

@@ -125,7 +125,12 @@ def test_pod_network_with_a_clash(snap_compare, tmp_path, size):
 @pytest.mark.parametrize("size", SIZES)
 def test_review(snap_compare, tmp_path, size):
     async def run_before(pilot):
-        await pilot.press("ctrl+n", "ctrl+n", "ctrl+n")
+        for step in ("PluginScreen", "PodNetworkScreen", "ReviewScreen"):  # one screen at a time, however loaded
+            await pilot.press("ctrl+n")
+            for _ in range(200):
+                if type(pilot.app.screen).__name__ == step:
+                    break
+                await pilot.pause(0.02)
         await pilot.pause()
         await pilot.press("down", "enter")  # open the second step to show its commands
 
