@@ -222,6 +222,12 @@ class RunScreen(Screen[RunOutcome]):
         self.query_one(StepList).refresh()
         self._show_status()
 
+    def show_running_step(self) -> None:
+        """Scroll the step list to the newest running step (as each step does when it starts)."""
+        running = self.progress.running
+        if running:
+            self._scroll_steps_to(max(running, key=lambda row: row.started_at or 0.0).id)
+
     def _scroll_steps_to(self, step_id: str) -> None:
         """Keep the running (or failed) step in sight when the list is taller than its column."""
         steps = self.query_one(StepList)

@@ -57,6 +57,11 @@ async def settle_run(pilot) -> None:
         await pilot.app.workers.wait_for_complete(measuring)
     await pilot.pause()
     await pilot.pause()
+    # The step column scrolls to the running step after its layout; once everything is laid out,
+    # once more, so the picture does not depend on how loaded the machine was.
+    screen.show_running_step()
+    await pilot.pause()
+    await pilot.pause()
 
 
 async def settle_failed_run(pilot) -> None:
