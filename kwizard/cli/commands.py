@@ -20,14 +20,13 @@ from kwizard.kube.join import require_cluster
 from kwizard.plan import scripts
 from kwizard.checks.findings import format_finding
 from kwizard.facts.model import HostError, HostFacts
-from kwizard.cli.printers import JsonPrinter, TextPrinter
+from kwizard.cli.printers import JsonPrinter, TextPrinter, print_finish
 from kwizard.run.timeline import text_timeline
 from kwizard.profile.model import HostKeyPolicy, Profile
 from kwizard.plan.setup import build_setup_plan
 from kwizard.plan.view import format_plan
 from kwizard.profile.store import ProfileError, load
 from kwizard.plan.reset import ResetOptions, build_reset_plan
-from kwizard.run.outcome import RunOutcome
 
 from kwizard.cli.exitcodes import EXIT_BAD_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_PREFLIGHT, EXIT_STEP_FAILED
 
@@ -249,33 +248,6 @@ def _say_interrupted(run_dir: str | None, command: str, args: argparse.Namespace
         f"         continue with: {resume_command(command, args)}",
         file=sys.stderr,
     )
-
-
-def print_finish(profile: Profile, outcome: RunOutcome, profile_path: str) -> None:
-    """The end of a setup: what to copy to grow and use the cluster."""
-    print("\nThe cluster is up.")
-    for node in outcome.nodes:
-        print(f"  {node.name:24} {node.status:9} {','.join(node.roles):16} {node.version}")
-    join = outcome.join_command
-    if join is not None:
-        print("\nTo join more workers, run this on each as root (the token lives 24 h;")
-        print(f"`kwizard join-command {profile_path}` makes a fresh one):\n")
-        print(f"  {join.command()}\n")
-    else:
-        print(f"\nTo join workers later: kwizard join-command {profile_path}\n")
-    user = profile.user_for(profile.control_plane)
-    print(f"On the control plane ({profile.control_plane.name}) kwizard set up ~/.kube/config for {user};")
-    print("for another user there, run:")
-    for line in kubeconfig.control_plane_setup_commands():
-        print(f"  {line}")
-    path = outcome.kubeconfig_path
-    if path:
-        export, merge = kubeconfig.kubeconfig_instructions(path)
-        print(f"\nHere, kwizard saved the admin kubeconfig to {path} (mode 0600). Use it with:")
-        print(f"  {export}")
-        print("or merge it into your ~/.kube/config (the old one is kept as ~/.kube/config.bak):")
-        print(f"  {merge}")
-    print("\nThe API (and a dashboard, once installed) through a local proxy: kubectl proxy")
 
 
 def _reset_options(args: argparse.Namespace) -> ResetOptions:

@@ -12,6 +12,9 @@ from typing import TextIO
 from kwizard.run.events import Event, FindingReported, HostFinished, HostLine, HostSkipped, Note, RunFinished, RunStarted, StepFinished, StepStarted
 from kwizard.checks.findings import format_finding
 from kwizard.run.timeline import WAITING_PREFIX
+from kwizard.kube import kubeconfig
+from kwizard.profile.model import Profile
+from kwizard.run.outcome import RunOutcome
 
 
 class TextPrinter:
@@ -88,3 +91,30 @@ class JsonPrinter:
     def __call__(self, event: Event) -> None:
         self.out.write(event.to_json() + "\n")
         self.out.flush()
+
+
+def print_finish(profile: Profile, outcome: RunOutcome, profile_path: str) -> None:
+    """The end of a setup: what to copy to grow and use the cluster."""
+    print("\nThe cluster is up.")
+    for node in outcome.nodes:
+        print(f"  {node.name:24} {node.status:9} {','.join(node.roles):16} {node.version}")
+    join = outcome.join_command
+    if join is not None:
+        print("\nTo join more workers, run this on each as root (the token lives 24 h;")
+        print(f"`kwizard join-command {profile_path}` makes a fresh one):\n")
+        print(f"  {join.command()}\n")
+    else:
+        print(f"\nTo join workers later: kwizard join-command {profile_path}\n")
+    user = profile.user_for(profile.control_plane)
+    print(f"On the control plane ({profile.control_plane.name}) kwizard set up ~/.kube/config for {user};")
+    print("for another user there, run:")
+    for line in kubeconfig.control_plane_setup_commands():
+        print(f"  {line}")
+    path = outcome.kubeconfig_path
+    if path:
+        export, merge = kubeconfig.kubeconfig_instructions(path)
+        print(f"\nHere, kwizard saved the admin kubeconfig to {path} (mode 0600). Use it with:")
+        print(f"  {export}")
+        print("or merge it into your ~/.kube/config (the old one is kept as ~/.kube/config.bak):")
+        print(f"  {merge}")
+    print("\nThe API (and a dashboard, once installed) through a local proxy: kubectl proxy")
