@@ -219,7 +219,8 @@ class RunScreen(Screen[RunOutcome]):
             # depends on the list's width, which is only known then (otherwise the picture
             # depends on how loaded the machine is).
             self.call_after_refresh(self._scroll_steps_to, event.step_id)
-        self.query_one(StepList).refresh()
+        # layout=True: a step starting or ending adds or drops its hosts line, so the list's height changes.
+        self.query_one(StepList).refresh(layout=True)
         self._show_status()
 
     def show_running_step(self) -> None:

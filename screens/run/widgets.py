@@ -46,28 +46,37 @@ class StepList(Widget):
     def row_top(self, step_id: str) -> int | None:
         """The line (within this list) where step `step_id`'s row starts: rows wrap, so not its number."""
         top = 0
-        width = max(self.size.width, 20)
-        for row in self.progress.steps:
+        for row, text in zip(self.progress.steps, self._rows(self.size.width)):
             if row.id == step_id:
                 return top
-            top += len(self._row(row.number, row.title, row.status, None, row.skip_reason, 0.0, width).plain.split("\n"))
-            if row.status == RUNNING:
-                top += len(textwrap.wrap(row.hosts_line(), max(width - 5, 8)))
+            top += _line_count(text)
         return None
 
+    def get_content_height(self, container, viewport, width: int) -> int:
+        # Measured at the width being laid out, not the current one: a scrollbar appearing narrows
+        # the list, more titles wrap, and a height from the old width would leave the list a row
+        # short or long depending on when the layout ran.
+        if not self.progress.steps:
+            return 1
+        return sum(_line_count(text) for text in self._rows(width))
+
     def render(self) -> Text:
-        now = self.clock()
-        width = max(self.size.width, 20)
         if not self.progress.steps:
             return Text("Connecting…", style="dim")
-        lines = []
+        return Text("\n").join(self._rows(self.size.width))
+
+    def _rows(self, width: int) -> list[Text]:
+        """One text per step (its title and, while it runs, its hosts), wrapped to `width`."""
+        width = max(width, 20)
+        now = self.clock()
+        rows = []
         for row in self.progress.steps:
             line = self._row(row.number, row.title, row.status, row.elapsed(now), row.skip_reason, now, width)
             hosts = row.hosts_line() if row.status == RUNNING else ""
             for part in textwrap.wrap(hosts, max(width - 5, 8)):
                 line.append("\n     " + part, style="dim")
-            lines.append(line)
-        return Text("\n").join(lines)
+            rows.append(line)
+        return rows
 
     def _row(self, number: int, title: str, status: str, elapsed: float | None, why: str, now: float, width: int) -> Text:
         """A step's line, its title wrapped under itself when the list is narrow (never cut: a cut
@@ -84,6 +93,10 @@ class StepList(Widget):
         for part in parts[1:]:
             row.append("\n" + " " * len(lead) + part, style=STYLES[status])
         return row
+
+
+def _line_count(text: Text) -> int:
+    return text.plain.count("\n") + 1
 
 
 def run_status_line(progress: RunProgress, now: float) -> str:
