@@ -152,6 +152,21 @@ async def test_three_hosts_in_one_call_about_as_fast_as_one(lab3, capsys):
 
 
 @pytest.mark.lab
+async def test_each_host_says_how_it_resolves_the_others_and_leaves_nothing_behind(lab3):
+    """The lookups run in parallel, each into its own file in a temporary folder: the answers
+    land on the right names, an unknown name is unresolved, and the folder is gone afterwards."""
+    names = [h.name for h in lab3.hosts]
+    lab3.exec(0, f"echo '{lab3.hosts[1].address} {names[1]}' >> /etc/hosts")
+    before = lab3.exec(0, "ls -A /tmp").stdout
+    facts = (await gather_facts(lab3.profile(), ssh_config=[]))[names[0]]
+    assert isinstance(facts, HostFacts), facts
+    assert facts.resolves(names[1]) == lab3.hosts[1].address
+    assert facts.resolves(names[2]) is None
+    assert facts.resolves(names[0]) is not None  # its own name, from the lab's /etc/hosts
+    assert lab3.exec(0, "ls -A /tmp").stdout == before
+
+
+@pytest.mark.lab
 async def test_a_down_host_gives_its_error_and_the_others_answer(lab3):
     lab3.set_fault(1, "ssh_down")
     profile = lab3.profile()

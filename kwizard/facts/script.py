@@ -5,7 +5,11 @@ Everything is asked in one round trip: the script prints each answer under a
 tool) and slow tools get `timeout`, so one missing or stuck program costs a
 section, never the whole answer. Names are looked up in parallel with a short
 limit: a name nobody can resolve otherwise waits out the DNS timeouts
-(20 s and more) one after another. `ahostsv4`, not `hosts`: the cluster is
+(20 s and more) one after another. Each lookup writes its own file, read back
+by the shell itself: two processes per name (`timeout`, `getent`), not the
+five of a pipeline in a subshell, which at 40 hosts × 40 names was the
+largest part of the script. (Not one `timeout` over every lookup: on a busy
+host the last lookups would start after it expired and read as unresolved.) `ahostsv4`, not `hosts`: the cluster is
 IPv4, and `hosts` asks DNS for an IPv6 address even for a name /etc/hosts has.
 """
 
@@ -60,10 +64,12 @@ section cluster_cidr; grep -ho -- '--cluster-cidr=[^"[:space:]]*' /etc/kubernete
 section etcd_data; ls -A /var/lib/etcd 2>/dev/null | head -n 3
 section listening; ss -ltnH 2>/dev/null
 section resolves
-for n in $NAMES "$(hostname)"; do
-  ( a=$(timeout 2 getent ahostsv4 "$n" | awk '{print $1; exit}'); echo "$n ${a:--}" ) &
-done
-wait
+d=$(mktemp -d) && {
+  i=0; for n in $NAMES "$(hostname)"; do timeout 2 getent ahostsv4 "$n" > "$d/$i" 2>/dev/null & i=$((i+1)); done
+  wait
+  i=0; for n in $NAMES "$(hostname)"; do a=; read -r a _ < "$d/$i"; echo "$n ${a:--}"; i=$((i+1)); done
+  rm -rf "$d"
+}
 section cni_config; ls -1 /etc/cni/net.d 2>/dev/null
 section cni_workloads
 if [ -f /etc/kubernetes/admin.conf ] && command -v kubectl >/dev/null 2>&1; then
