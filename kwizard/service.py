@@ -302,6 +302,13 @@ def plan_view(profile: Profile, *, reset: bool = False, options: ResetOptions = 
     return view_plan(plan, facts)
 
 
+def step_descriptions(plan: Plan) -> dict[str, str]:
+    """Each step's one line (what it does, how long it may wait), for the run screen's status line."""
+    from kwizard.plan.view import view_plan  # noqa: PLC0415
+
+    return {view.id: view.describe for view in view_plan(plan) if view.describe}
+
+
 def preflight_issues(text: str):
     """kubeadm's own preflight errors in a step's output ([ERROR Port-6443] ...), as PreflightIssue."""
     from kwizard.kube.preflight import parse_preflight_errors  # noqa: PLC0415

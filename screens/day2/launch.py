@@ -16,10 +16,8 @@ from typing import Any, Protocol
 
 from kwizard import service
 from kwizard.profile.model import Profile
-from kwizard.screens.run.launch import FleetFactory, Listener, RunLauncher
-from kwizard.service import ClusterGlance, RunHandle, RunRequest
-
-Start = Callable[[RunRequest, Any], RunHandle]  # (request, fleet) -> the started run
+from kwizard.screens.run.launch import FleetFactory, Listener, RunControl, RunLauncher, Start
+from kwizard.service import ClusterGlance, RunRequest
 
 
 @dataclass
@@ -36,28 +34,20 @@ class Day2Launcher:
     hosts: tuple[str, ...]
     start: Start
     fleet_factory: FleetFactory | None = None
+    plan: Callable[[], Any] | None = None  # the plan built without connecting, for its step descriptions
 
     def __post_init__(self) -> None:
-        self._handle: RunHandle | None = None
-        self._cancelled = False
+        self._control = RunControl()
 
     async def run(self, listener: Listener, run_dir: Path | None) -> Any:
-        assert self.fleet_factory is not None, "the run screen gives the launcher its fleet factory on mount"
-        self._cancelled = False
         request = RunRequest(self.target, self.profile_path, run_dir=run_dir, listeners=(listener,))
-        async with self.fleet_factory(self.target) as fleet:
-            self._handle = self.start(request, fleet)
-            if self._cancelled:  # cancelled while the fleet was being set up
-                self._handle.cancel()
-            try:
-                return await self._handle
-            finally:
-                self._handle = None
+        return await self._control.run(self.fleet_factory, request, self.start)
+
+    def step_descriptions(self) -> dict[str, str]:
+        return service.step_descriptions(self.plan()) if self.plan is not None else {}
 
     def cancel(self) -> None:
-        self._cancelled = True
-        if self._handle is not None:
-            self._handle.cancel()
+        self._control.cancel()
 
     def skip(self, run_dir: Path, step_id: str) -> None:
         service.skip_step(run_dir, step_id)
@@ -86,9 +76,11 @@ class ServiceClusterActions:
     def upgrade(self, profile: Profile, profile_path: Path, to: str) -> RunLauncher:
         hosts = tuple(h.name for h in profile.hosts)
         return Day2Launcher(profile, profile_path, "upgrade", hosts,
-                            lambda request, fleet: service.start_upgrade(request, fleet, to), self.fleets)
+                            lambda request, fleet: service.start_upgrade(request, fleet, to), self.fleets,
+                            lambda: service.upgrade_plan(profile, None, to, profile_path))
 
     def remove_node(self, profile: Profile, profile_path: Path, node: str) -> RunLauncher:
         hosts = (profile.control_plane.name, node)
         return Day2Launcher(profile, profile_path, "remove-node", hosts,
-                            lambda request, fleet: service.start_remove_node(request, fleet, node), self.fleets)
+                            lambda request, fleet: service.start_remove_node(request, fleet, node), self.fleets,
+                            lambda: service.remove_node_plan(profile, None, node, profile_path))

@@ -42,6 +42,8 @@ class RunLauncher(Protocol):
 
     def skip(self, run_dir: Path, step_id: str) -> None: ...
 
+    # Optional: `step_descriptions() -> dict[str, str]`, each step's one line for the status line.
+
 
 def fleet_factory_for(app: App[Any], state: WizardState | None = None) -> FleetFactory:
     """A Fleet whose new-host-key question is the same modal the Hosts step shows, with the
@@ -62,6 +64,41 @@ def fleet_factory_for(app: App[Any], state: WizardState | None = None) -> FleetF
     return make
 
 
+def setup_or_reset_descriptions(profile: Profile, plan_name: str, options: ResetOptions = ResetOptions()) -> dict[str, str]:
+    """Each step's one line of the setup (or reset) plan of `profile`, for the run screen's status line."""
+    views = service.plan_view(profile, reset=plan_name == "reset", options=options)
+    return {view.id: view.describe for view in views if view.describe}
+
+
+Start = Callable[[RunRequest, Any], RunHandle]  # (request, fleet) -> the started run
+
+
+class RunControl:
+    """One launcher's run at a time: the fleet opened, the run started by `start`, its handle kept so
+    cancel can reach it (also while the fleet is still being set up). Every launcher shares it."""
+
+    def __init__(self) -> None:
+        self._handle: RunHandle | None = None
+        self._cancelled = False
+
+    async def run(self, fleet_factory: FleetFactory | None, request: RunRequest, start: Start) -> Any:
+        assert fleet_factory is not None, "the run screen gives the launcher its fleet factory on mount"
+        self._cancelled = False
+        async with fleet_factory(request.profile) as fleet:
+            self._handle = start(request, fleet)
+            if self._cancelled:  # cancelled while the fleet was being set up
+                self._handle.cancel()
+            try:
+                return await self._handle
+            finally:
+                self._handle = None
+
+    def cancel(self) -> None:
+        self._cancelled = True
+        if self._handle is not None:
+            self._handle.cancel()
+
+
 @dataclass
 class ServiceLauncher:
     """The real runs: setup or reset of `profile`, over a Fleet made by `fleet_factory`."""
@@ -74,29 +111,22 @@ class ServiceLauncher:
 
     def __post_init__(self) -> None:
         self.hosts = tuple(h.name for h in self.profile.hosts)
-        self._handle: RunHandle | None = None
-        self._cancelled = False
+        self._control = RunControl()
 
     async def run(self, listener: Listener, run_dir: Path | None) -> Any:
-        assert self.fleet_factory is not None, "the run screen gives the launcher its fleet factory on mount"
-        self._cancelled = False
         request = RunRequest(self.profile, self.profile_path, run_dir=run_dir, listeners=(listener,))
-        async with self.fleet_factory(self.profile) as fleet:
-            if self.plan_name == "reset":
-                self._handle = service.start_reset(request, fleet, self.reset_options)
-            else:
-                self._handle = service.start_setup(request, fleet)
-            if self._cancelled:  # cancelled while the fleet was being set up
-                self._handle.cancel()
-            try:
-                return await self._handle
-            finally:
-                self._handle = None
+        return await self._control.run(self.fleet_factory, request, self._start)
+
+    def step_descriptions(self) -> dict[str, str]:
+        return setup_or_reset_descriptions(self.profile, self.plan_name, self.reset_options)
+
+    def _start(self, request: RunRequest, fleet: Any) -> RunHandle:
+        if self.plan_name == "reset":
+            return service.start_reset(request, fleet, self.reset_options)
+        return service.start_setup(request, fleet)
 
     def cancel(self) -> None:
-        self._cancelled = True
-        if self._handle is not None:
-            self._handle.cancel()
+        self._control.cancel()
 
     def skip(self, run_dir: Path, step_id: str) -> None:
         service.skip_step(run_dir, step_id)

@@ -27,7 +27,7 @@ from textual.widgets import Button, Static
 from kwizard import service
 from kwizard.profile.model import Profile
 from kwizard.run.events import Event, FindingReported, HostLine, HostSkipped, RunStarted, StepFinished, StepStarted
-from kwizard.service import ResetOptions, plan_view
+from kwizard.service import ResetOptions
 from kwizard.screens.dialogs.confirm import ConfirmModal
 from kwizard.screens.run.failure_panel import FailurePanel
 from kwizard.screens.run.launch import FleetFactory, RunLauncher, RunOutcome, ServiceLauncher, fleet_factory_for
@@ -85,14 +85,13 @@ def reset_run_screen(
 
 def step_descriptions(launcher: Any) -> dict[str, str]:
     """The plan's one line per step (what it does, how long it may wait), for the status line."""
-    profile = getattr(launcher, "profile", None)
-    if profile is None:
+    describe = getattr(launcher, "step_descriptions", None)
+    if describe is None:
         return {}
     try:
-        views = plan_view(profile, reset=launcher.plan_name == "reset")
+        return describe()
     except Exception:  # noqa: BLE001 - a description is a help, never what stops a run
         return {}
-    return {view.id: view.describe for view in views if view.describe}
 
 
 def running_screen(app: Any) -> RunScreen | None:

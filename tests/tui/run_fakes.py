@@ -22,6 +22,7 @@ from kwizard.plan.setup import build_setup_plan
 from kwizard.profile.store import load
 from kwizard.run.outcome import RunOutcome
 from kwizard.run.runner import RunResult
+from kwizard.screens.run.launch import setup_or_reset_descriptions
 
 SEED_PROFILE = Path(__file__).resolve().parents[2] / "profiles" / "seed-flannel.yaml"
 RUN_DIR = "state/kwizard/runs/20250101T120000Z-seed-flannel-setup"  # relative: screenshots must not vary
@@ -73,6 +74,9 @@ class ScriptedLauncher:
     def __post_init__(self) -> None:
         self.hosts = tuple(h.name for h in self.profile.hosts)
         self.played = asyncio.Event()  # the current script has been played up to its end or HOLD
+
+    def step_descriptions(self) -> dict[str, str]:
+        return setup_or_reset_descriptions(self.profile, self.plan_name)
 
     async def run(self, listener: Callable, run_dir: Path | None) -> RunResult:
         self.runs.append(run_dir)
