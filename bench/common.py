@@ -65,11 +65,13 @@ def int_list(text: str) -> list[int]:
 def reproduce(name: str, argv: Sequence[str]) -> str:
     """The command that made a section, as a person types it from the repository root (a file
     given to --save by its name only: the page never holds a path of the machine it was made on)."""
-    shown = list(argv)
-    for i, arg in enumerate(shown[:-1]):
-        if arg == "--save":
-            shown[i + 1] = Path(shown[i + 1]).name
-    shown = [f"--save={Path(a.split('=', 1)[1]).name}" if a.startswith("--save=") else a for a in shown]
+    shown = []
+    for arg in argv:
+        if shown and shown[-1] == "--save":
+            arg = Path(arg).name
+        elif arg.startswith("--save="):
+            arg = "--save=" + Path(arg.removeprefix("--save=")).name
+        shown.append(arg)
     return " ".join(["python -m", f"bench.{name}", *(shlex.quote(a) for a in shown)])
 
 

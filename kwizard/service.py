@@ -298,8 +298,12 @@ def plan_view(profile: Profile, *, reset: bool = False, options: ResetOptions = 
     host the commands it would run; `facts` from the last connection test fill in what they can."""
     from kwizard.plan.view import view_plan  # noqa: PLC0415
 
-    plan = build_reset_plan(profile, options) if reset else build_setup_plan(profile)
-    return view_plan(plan, facts)
+    return view_plan(plan_to_show(profile, reset=reset, options=options), facts)
+
+
+def plan_to_show(profile: Profile, *, reset: bool = False, options: ResetOptions = ResetOptions()) -> Plan:
+    """The setup or reset plan of `profile`, built without connecting (to show it, not to run it)."""
+    return build_reset_plan(profile, options) if reset else build_setup_plan(profile)
 
 
 def step_descriptions(plan: Plan) -> dict[str, str]:

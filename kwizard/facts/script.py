@@ -9,8 +9,9 @@ limit: a name nobody can resolve otherwise waits out the DNS timeouts
 by the shell itself: two processes per name (`timeout`, `getent`), not the
 five of a pipeline in a subshell, which at 40 hosts × 40 names was the
 largest part of the script. (Not one `timeout` over every lookup: on a busy
-host the last lookups would start after it expired and read as unresolved.) `ahostsv4`, not `hosts`: the cluster is
-IPv4, and `hosts` asks DNS for an IPv6 address even for a name /etc/hosts has.
+host the last lookups would start after it expired and read as unresolved.)
+`ahostsv4`, not `hosts`: the cluster is IPv4, and `hosts` asks DNS for an
+IPv6 address even for a name /etc/hosts has.
 """
 
 from __future__ import annotations
@@ -64,10 +65,11 @@ section cluster_cidr; grep -ho -- '--cluster-cidr=[^"[:space:]]*' /etc/kubernete
 section etcd_data; ls -A /var/lib/etcd 2>/dev/null | head -n 3
 section listening; ss -ltnH 2>/dev/null
 section resolves
+me=$(hostname)
 d=$(mktemp -d) && {
-  i=0; for n in $NAMES "$(hostname)"; do timeout 2 getent ahostsv4 "$n" > "$d/$i" 2>/dev/null & i=$((i+1)); done
+  i=0; for n in $NAMES "$me"; do timeout 2 getent ahostsv4 "$n" > "$d/$i" 2>/dev/null & i=$((i+1)); done
   wait
-  i=0; for n in $NAMES "$(hostname)"; do a=; read -r a _ < "$d/$i"; echo "$n ${a:--}"; i=$((i+1)); done
+  i=0; for n in $NAMES "$me"; do a=; read -r a _ < "$d/$i"; echo "$n ${a:--}"; i=$((i+1)); done
   rm -rf "$d"
 }
 section cni_config; ls -1 /etc/cni/net.d 2>/dev/null

@@ -66,8 +66,7 @@ def fleet_factory_for(app: App[Any], state: WizardState | None = None) -> FleetF
 
 def setup_or_reset_descriptions(profile: Profile, plan_name: str, options: ResetOptions = ResetOptions()) -> dict[str, str]:
     """Each step's one line of the setup (or reset) plan of `profile`, for the run screen's status line."""
-    views = service.plan_view(profile, reset=plan_name == "reset", options=options)
-    return {view.id: view.describe for view in views if view.describe}
+    return service.step_descriptions(service.plan_to_show(profile, reset=plan_name == "reset", options=options))
 
 
 Start = Callable[[RunRequest, Any], RunHandle]  # (request, fleet) -> the started run
