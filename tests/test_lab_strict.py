@@ -183,9 +183,11 @@ def test_port_check_ignores_time_wait_sockets_after_a_reset(lab_factory):
     the_lab = lab_factory(hosts=2)
     address = the_lab.hosts[0].address
     assert kubeadm_init(the_lab, init_config(address)).exit_status == 0
-    for _ in range(5):  # the listener accepts and closes first: TIME_WAIT on the host's side of 6443/10250
-        assert ssh(the_lab, f"timeout 2 bash -c 'exec 3<>/dev/tcp/{address}/6443; exec 3<>/dev/tcp/{address}/10250'",
-                   host=1).exit_status == 0
+    # The listener accepts and closes; the client reads to its end-of-file before closing, so the
+    # listener's side closed first and holds the TIME_WAIT (a client closing first would hold it instead).
+    drain = "; ".join(f"exec 3<>/dev/tcp/{address}/{port}; cat <&3 >/dev/null" for port in (6443, 10250))
+    for _ in range(5):
+        assert ssh(the_lab, f"timeout 5 bash -c '{drain}'", host=1).exit_status == 0
     states = the_lab.exec(0, "cat /proc/net/tcp").stdout
     assert any(line.split()[3] == "06" for line in states.splitlines()[1:])  # 06: TCP_TIME_WAIT
     assert sudo(the_lab, "kubeadm reset -f").exit_status == 0
