@@ -285,6 +285,30 @@ def test_manifest_sources_are_pinned_and_say_how_they_are_applied():
         assert sum(m.patched for m in plugin.manifests) == 1
 
 
+@pytest.mark.parametrize("plugin_id", ["flannel", "weave"])
+def test_the_images_workers_pull_are_those_the_published_manifest_runs(plugin_id):
+    # what the node-images step pulls on every worker must be what the plugin's DaemonSet will start
+    assert list(get_plugin(plugin_id).node_images) == cni.daemonset_images(fixture(plugin_id))
+
+
+def test_calico_names_no_node_images_its_operator_picks_them():
+    assert get_plugin("calico").node_images == ()
+    operator = FIXTURES / "calico-tigera-operator.yaml"
+    if not operator.is_file():
+        pytest.skip("upstream manifest fixture calico-tigera-operator.yaml not found: expected shared/fixtures/cni")
+    assert cni.daemonset_images(operator.read_text()) == []  # only a Deployment: the operator
+
+
+def test_daemonset_images_look_inside_lists_and_init_containers():
+    listed = yaml.safe_dump({"kind": "List", "items": [
+        {"kind": "DaemonSet", "spec": {"template": {"spec": {
+            "initContainers": [{"name": "init", "image": "a/b:1"}],
+            "containers": [{"name": "main", "image": "a/c:2"}, {"name": "again", "image": "a/b:1"}]}}}},
+        {"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"name": "d", "image": "x/y:3"}]}}}},
+    ]})
+    assert cni.daemonset_images(listed) == ["a/b:1", "a/c:2"]
+
+
 # --- Patching the upstream fixtures -------------------------------------------------------
 
 

@@ -22,7 +22,7 @@ def _ids(plan):
 def test_the_seed_shape_runs_every_step_in_the_designed_order():
     plan = build_setup_plan(_profile(disable_swap=True))
     assert _ids(plan) == [
-        "preflight", "hosts-file", "kernel", "swap", "firewall", "images", "init", "kubeconfig",
+        "preflight", "hosts-file", "kernel", "swap", "firewall", "node-images", "images", "init", "kubeconfig",
         "cni-fetch", "cni-apply", "join-command", "join", "verify",
     ]  # readiness once, at the end, for every node (the control plane's own wait was v1's lock-step order)
     assert "ready" in _ids(build_setup_plan(_profile(disable_swap=True), lockstep=True))

@@ -196,12 +196,24 @@ def test_the_setup_plan_lets_workers_prepare_and_join_without_the_control_planes
     plan = build_setup_plan(profile)
     needs = {s.id: {(n.step, n.on) for n in s.needs or ()} for s in plan.steps}
     assert needs["kernel"] == {("preflight", "all"), ("hosts-file", "same")}
-    assert needs["join"] == {("preflight", "all"), ("packages", "same"), ("join-command", "all")}
+    # a worker pulls its images once its packages are in, beside the control plane's images and init
+    assert needs["node-images"] == {("preflight", "all"), ("packages", "same")}
+    assert needs["join"] == {("preflight", "all"), ("node-images", "same"), ("join-command", "all")}
     assert needs["join-command"] == {("preflight", "all"), ("kubeconfig", "all")}
     assert "ready" not in needs and ("join", "all") in needs["verify"]
     # the plugin is applied from the manifest cni-fetch's `after` patches: its whole step, not only its part
     assert ("cni-fetch", "all") in needs["cni-apply"] and ("cni-fetch", "same") not in needs["cni-apply"]
     assert plan.step("packages").after is None and plan.step("packages").after_each is not None
+    assert plan.step("node-images").hosts == ("w",) and "node-images" not in _ids(build_setup_plan(profile, lockstep=True))
+    lone = Profile.model_validate({**profile.model_dump(), "hosts": profile.model_dump()["hosts"][:1]})
+    assert "node-images" not in _ids(build_setup_plan(lone))  # no worker, nothing to pre-pull
+    without_packages = Profile.model_validate({**profile.model_dump(), "cluster": {"install_packages": False}})
+    needs = {s.id: {(n.step, n.on) for n in s.needs or ()} for s in build_setup_plan(without_packages).steps}
+    assert ("packages", "same") not in needs["node-images"]  # the closest preparation step the plan has instead
+
+
+def _ids(plan) -> list[str]:
+    return [s.id for s in plan.steps]
 
 
 async def test_a_resume_after_a_finished_step_goes_on_from_it_on_the_same_host(run, events):

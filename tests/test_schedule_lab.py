@@ -60,6 +60,10 @@ def test_the_graph_keeps_kubeadms_order_and_overlaps_the_rest(lab_factory, tmp_p
     assert spans[("join", w1)][1] <= spans[("verify", cp)][1]
     # a worker's preparation did not wait for the control plane's images and init
     assert spans[("packages", w1)][0] < spans[("images", cp)][1]
+    for worker in (w1, w2):  # each worker pulled its images after its packages, before joining,
+        assert spans[("packages", worker)][1] <= spans[("node-images", worker)][0]
+        assert spans[("node-images", worker)][1] <= spans[("join", worker)][0]
+        assert spans[("node-images", worker)][0] < init_end  # while the control plane was still busy
     assert not [e for e in events if e["event"] == "StepFinished" and e["status"] == "failed"]
     run_dir = [e for e in events if e["event"] == "RunFinished"][0]["run_dir"]
     assert "<svg" in (Path(run_dir) / "timeline.svg").read_text()
@@ -87,5 +91,6 @@ def test_a_failed_worker_leaves_the_others_progress_intact_and_resumable(lab_fac
     again, events = _apply(user, profile, "--resume")
     assert again.returncode == 0, again.stderr[-2000:]
     ran = {(e["step_id"], e["host"]) for e in events if e["event"] == "HostFinished"}
-    assert ("join", w2) in ran and ("packages", w2) in ran
+    assert ("join", w2) in ran and ("packages", w2) in ran and ("node-images", w2) in ran
     assert ("join", w1) not in ran and ("init", cp) not in ran and ("packages", w1) not in ran
+    assert ("node-images", w1) not in ran

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from kwizard.cni.manifests import MAX_MTU, MIN_MTU, WEAVE_PASSWORD_SECRET, WEAVE_PASSWORD_SECRET_KEY, ManifestError, manifest_pod_cidr, patch_calico_manifest, patch_flannel_manifest, patch_manifest, patch_weave_manifest
+from kwizard.cni.manifests import MAX_MTU, MIN_MTU, WEAVE_PASSWORD_SECRET, WEAVE_PASSWORD_SECRET_KEY, ManifestError, daemonset_images, manifest_pod_cidr, patch_calico_manifest, patch_flannel_manifest, patch_manifest, patch_weave_manifest
 from kwizard.kube.ports import CONTROL_PLANE_PORTS, WORKER_PORTS, Port
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "CNIPlugin",
     "Maintenance",
     "ManifestError",
+    "daemonset_images",
     "ManifestSource",
     "Port",
     "UnknownPluginError",
@@ -98,6 +99,10 @@ class CNIPlugin:
     maintenance: Maintenance
     maintenance_note: str
     manifests: tuple[ManifestSource, ...]  # in the order they are applied
+    # What the pinned manifests' DaemonSets run on every node (tests compare them with the
+    # published files); workers pull them while the control plane inits. Calico's are chosen
+    # by its operator when it runs, so none are known beforehand.
+    node_images: tuple[str, ...] = ()
 
     @property
     def is_archived(self) -> bool:
@@ -227,6 +232,8 @@ FLANNEL = CNIPlugin(
             patched=True,
         ),
     ),
+    # kube-flannel.yml v0.28.9: initContainers install-cni-plugin and install-cni, container kube-flannel
+    node_images=("ghcr.io/flannel-io/flannel-cni-plugin:v1.9.1-flannel3", f"ghcr.io/flannel-io/flannel:{FLANNEL_VERSION}"),
 )
 
 CALICO = CNIPlugin(
@@ -301,6 +308,9 @@ WEAVE = CNIPlugin(
             patched=True,
         ),
     ),
+    # weave-daemonset-k8s.yaml v2.8.1 as published: initContainer weave-init and container weave run
+    # weave-kube, container weave-npc its own image; the release's file names the `latest` tags
+    node_images=("weaveworks/weave-kube:latest", "weaveworks/weave-npc:latest"),
 )
 
 CATALOGUE: dict[str, CNIPlugin] = {p.id: p for p in (FLANNEL, CALICO, WEAVE)}

@@ -320,3 +320,18 @@ def manifest_pod_cidr(plugin_id: str, text: str) -> str | None:
     except KeyError:
         raise ValueError(f"no manifest reader for plugin {plugin_id!r}") from None
     return reader(_load(text))
+
+
+def daemonset_images(text: str) -> list[str]:
+    """The images a manifest's DaemonSets run (initContainers, then containers), each once, in order:
+    what every node pulls before its network plugin pod starts."""
+    found: list[str] = []
+    for obj in _objects(_load(text)):
+        if obj.get("kind") != "DaemonSet":
+            continue
+        pod = ((obj.get("spec") or {}).get("template") or {}).get("spec") or {}
+        for container in [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]:
+            image = container.get("image") if isinstance(container, dict) else None
+            if image and image not in found:
+                found.append(str(image))
+    return found

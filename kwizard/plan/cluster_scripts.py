@@ -142,6 +142,41 @@ def label_node(node: str, labels: dict[str, str]) -> str:
     return f"{KUBECTL} label node {q(node)} {pairs} --overwrite\n"
 
 
+# Of kubeadm's images, the ones every node runs: pause (each pod's sandbox) and kube-proxy (a DaemonSet).
+NODE_IMAGES_OF_KUBEADM = ("kube-proxy", "pause")
+
+
+def _node_image_list(kubernetes_version: str, plugin_images: Iterable[str]) -> str:
+    """Shell that sets $images: kubeadm's own names for the version (their registry and pause tag
+    are kubeadm's to decide), then the plugin's."""
+    wanted = "|".join(NODE_IMAGES_OF_KUBEADM)
+    extra = "".join(f" {q(i)}" for i in plugin_images)
+    return (f"listed=$(kubeadm config images list --kubernetes-version {q(kubernetes_version)})\n"
+            f"images=\"$(printf '%s\\n' \"$listed\" | grep -E '/({wanted}):' || true){extra}\"\n"
+            f"case $images in *kube-proxy*) ;; *) echo \"kubeadm listed no kube-proxy image: $listed\" >&2; exit 1 ;; esac\n")
+
+
+# crictl comes with cri-tools (a dependency of pkgs.k8s.io's kubeadm); without it the kubelet pulls after joining.
+_WITHOUT_CRICTL = ("command -v crictl >/dev/null || { echo 'crictl is not installed (cri-tools): "
+                   "the kubelet pulls these images after the node joins'; exit 0; }\n")
+
+
+def node_images_pull(kubernetes_version: str, cri_socket: str, plugin_images: Iterable[str]) -> str:
+    return _WITHOUT_CRICTL + _node_image_list(kubernetes_version, plugin_images) + (
+        "for image in $images; do\n"
+        f"  crictl --runtime-endpoint {q(cri_socket)} pull \"$image\"\n"
+        "done\n"
+    )
+
+
+def node_images_present(kubernetes_version: str, cri_socket: str, plugin_images: Iterable[str]) -> str:
+    return _WITHOUT_CRICTL + _node_image_list(kubernetes_version, plugin_images) + (
+        "for image in $images; do\n"
+        f"  crictl --runtime-endpoint {q(cri_socket)} inspecti -q \"$image\" >/dev/null 2>&1\n"
+        "done\n"
+    )
+
+
 def joined() -> str:
     return "test -f /etc/kubernetes/kubelet.conf\n"
 

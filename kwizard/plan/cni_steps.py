@@ -43,7 +43,7 @@ def patch_options(profile: Profile, advertise_address: str | None = None) -> dic
     return found
 
 
-def _local_manifests(profile: Profile) -> dict[str, bytes]:
+def local_manifests(profile: Profile) -> dict[str, bytes]:
     """file name -> content, from the profile's manifest_file (a file, or a folder of them)."""
     plugin = _plugin(profile)
     source = Path(os.path.expanduser(profile.cluster.cni_options.manifest_file or ""))
@@ -70,7 +70,7 @@ def fetch_and_patch(profile: Profile, host: str, folder: str, patched_path: str)
     async def work(ctx: RunContext) -> None:
         session = await ctx.session(host)
         if profile.cluster.cni_options.manifest_file:
-            for name, content in _local_manifests(profile).items():
+            for name, content in local_manifests(profile).items():
                 await session.upload(f"{folder}/{name}", content, 0o600)
                 ctx.note(host, f"uploaded {name} from the local manifest")
         original = (await session.download(f"{folder}/{target.filename}")).decode()

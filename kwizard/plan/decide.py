@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from kwizard.checks.advertise import choose_advertise_address
 from kwizard.facts.model import HostFacts
-from kwizard.kube.config import kubeadm_config_api, render_init_config
+from kwizard.kube.config import kubeadm_config_api, kubernetes_version_for, render_init_config
 from kwizard.kube.cri import CRI_SOCKET_URLS, socket_url
 from kwizard.plan.context import Placeholder, RunContext
 from kwizard.plan.steps import StepFailed
 from kwizard.profile.model import Profile
+from kwizard.kube.versions import KubeVersion
 
 
 def facts_of(ctx: RunContext, host: str) -> HostFacts | None:
@@ -52,6 +53,14 @@ def resolve_cri_socket(profile: Profile, facts: HostFacts | None) -> str:
         f"several container runtime sockets found ({', '.join(found)}); kubeadm will not guess: "
         "set cluster.cri_socket in the profile to the one to use"
     )
+
+
+def resolve_kubernetes_version(profile: Profile, facts: HostFacts | None) -> str:
+    """The exact release the cluster runs (the config's kubernetesVersion), as this host's kubeadm
+    decides it; in a dry run without a pinned patch release, a placeholder."""
+    if facts is None and not KubeVersion.parse(profile.cluster.kubernetes_version).has_patch:
+        return str(Placeholder("Kubernetes version: that of the installed kubeadm"))
+    return kubernetes_version_for(profile.cluster.kubernetes_version, _kubeadm_version(profile, facts))
 
 
 def _kubeadm_version(profile: Profile, facts: HostFacts | None) -> str:

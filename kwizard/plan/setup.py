@@ -21,7 +21,7 @@ from kwizard.plan.steps import LocalWork, same_script, Plan, Step, StepFailed
 from kwizard.plan.setup_needs import with_setup_needs
 from kwizard.plan.context import RemoteScript, RunContext
 from kwizard.plan.decide import facts_of
-from kwizard.plan.setup_cluster import cni_apply_step, cni_fetch_step, images_step, init_step, join_command_step, join_step, kubeconfig_step, labels_step, ready_step, untaint_step
+from kwizard.plan.setup_cluster import cni_apply_step, cni_fetch_step, images_step, node_images_step, init_step, join_command_step, join_step, kubeconfig_step, labels_step, ready_step, untaint_step
 from kwizard.plan.installed import refresh_installed_versions
 
 
@@ -38,6 +38,7 @@ def build_setup_plan(profile: Profile, preflight: LocalWork | None = None, *, lo
         _firewall_step(profile, everyone) if profile.cluster.open_firewall_ports or _disable_firewalld(profile) else None,
         _networkmanager_step(everyone) if profile.cluster.cni.value == "calico" else None,
         _packages_step(profile, everyone) if profile.cluster.install_packages else None,
+        node_images_step(profile, workers) if workers and not lockstep else None,
         images_step(profile, cp),
         init_step(profile, cp),
         kubeconfig_step(profile, cp),

@@ -8,16 +8,16 @@ from kwizard.cni import catalogue as cni
 from kwizard.kube.preflight import diagnose_init_failure
 from kwizard.plan import scripts
 from kwizard.plan import cluster_scripts
-from kwizard.plan.cni_steps import applied_probe, apply_script, fetch_and_patch
+from kwizard.plan.cni_steps import local_manifests, applied_probe, apply_script, fetch_and_patch
 from kwizard.kube.diagnose import diagnose_not_ready
 from kwizard.kube.join import make_join_command
 from kwizard.kube.joincmd import FRESH_JOIN_COMMAND
 from kwizard.kube.kubeconfig import write_kubeconfig
 from kwizard.profile.model import Profile
 from kwizard.kube.nodes import node_list
-from kwizard.plan.steps import same_script, Step
+from kwizard.plan.steps import same_script, Step, StepFailed
 from kwizard.plan.context import RemoteScript, RunContext, Upload
-from kwizard.plan.decide import facts_of, init_config, join_command_text, resolve_cri_socket
+from kwizard.plan.decide import facts_of, init_config, join_command_text, resolve_cri_socket, resolve_kubernetes_version
 from kwizard.kube.config import kubeadm_config_api
 
 
@@ -43,6 +43,50 @@ def images_step(profile: Profile, cp: tuple[str, ...]) -> Step:
         describe="kubeadm config images pull, so init does not wait on downloads",
         timeout=1800,
     )
+
+
+def node_images_step(profile: Profile, workers: tuple[str, ...]) -> Step:
+    """Each worker pulls what its pods will run while the control plane pulls and inits: joined, it
+    would otherwise pull them one by one before its network plugin starts and the node is Ready."""
+    plugin = _plugin(profile)
+
+    def images_and_socket(ctx: RunContext, host: str) -> tuple[str, str, list[str]]:
+        facts = facts_of(ctx, host)
+        return (resolve_kubernetes_version(profile, facts), resolve_cri_socket(profile, facts),
+                plugin_node_images(profile))
+
+    def script(ctx: RunContext, host: str) -> RemoteScript:
+        return RemoteScript(cluster_scripts.node_images_pull(*images_and_socket(ctx, host)))
+
+    def probe(ctx: RunContext, host: str) -> RemoteScript:
+        return RemoteScript(cluster_scripts.node_images_present(*images_and_socket(ctx, host)))
+
+    from_plugin = ", ".join(plugin_node_images(profile))
+    plugin_part = (f", and {plugin.name}'s {from_plugin}" if from_plugin else
+                   f" ({plugin.name}'s own are chosen by its operator when it runs)")
+    return Step(
+        id="node-images",
+        title="Pull the images every worker runs",
+        hosts=workers,
+        script=script,
+        probe=probe,
+        describe=f"crictl pull, while the control plane inits, of kubeadm's kube-proxy and pause{plugin_part}: "
+        "a joined node then starts its pods without downloads",
+        timeout=1800,
+    )
+
+
+def plugin_node_images(profile: Profile) -> list[str]:
+    """The images the plugin's DaemonSets run: from the profile's local manifest when it names one
+    (unreadable: none, the fetch step says why), else the pinned release's."""
+    local = profile.cluster.cni_options.manifest_file
+    if not local:
+        return list(_plugin(profile).node_images)
+    try:
+        texts = local_manifests(profile).values()
+        return list(dict.fromkeys(i for t in texts for i in cni.daemonset_images(t.decode())))
+    except (StepFailed, cni.ManifestError, UnicodeDecodeError):
+        return []
 
 
 def init_step(profile: Profile, cp: tuple[str, ...]) -> Step:

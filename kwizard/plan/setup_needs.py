@@ -2,8 +2,9 @@
 
 A host prepares itself (/etc/hosts, kernel, swap, firewall, NetworkManager,
 packages) without waiting for any other host: only the preflight, which
-checks every host before anything changes, is a barrier. The control plane
-then pulls its images, inits, writes the kubeconfig and applies the plugin;
+checks every host before anything changes, is a barrier. Each worker then
+pulls the images its pods run while the control plane pulls its own, inits,
+writes the kubeconfig and applies the plugin;
 the join command is made as soon as the kubeconfig step is done, and each
 worker joins as soon as it is prepared and the join command exists, while
 the plugin is still being applied and coming up. Readiness is checked once,
@@ -22,6 +23,7 @@ from kwizard.plan.steps import Need, Plan, Step, on_all_hosts, on_same_host
 PREP = ("hosts-file", "kernel", "swap", "firewall", "networkmanager", "packages")
 
 CONTROL_PLANE: dict[str, tuple[Need, ...]] = {
+    "node-images": on_same_host("packages"),
     "images": on_same_host("packages"),
     "init": on_same_host("images"),
     "kubeconfig": on_same_host("init"),
@@ -31,7 +33,7 @@ CONTROL_PLANE: dict[str, tuple[Need, ...]] = {
     "ready": on_same_host("cni-apply", "untaint"),
     "untaint": on_same_host("kubeconfig"),
     "join-command": on_all_hosts("kubeconfig"),
-    "join": on_same_host("packages") + on_all_hosts("join-command"),
+    "join": on_same_host("node-images") + on_all_hosts("join-command"),
     "verify": on_all_hosts("join", "cni-apply", "untaint"),
     "labels": on_all_hosts("join"),
 }
@@ -61,8 +63,14 @@ def _needs(step_id: str, present: set[str]) -> tuple[Need, ...] | None:
     return None  # a step this table does not know: lock-step, after everything before it
 
 
+# A step a plan may leave out (v1's order has no worker pre-pull), and what stands in for it then.
+OPTIONAL = {"node-images": "packages"}
+
+
 def _closest(need: Need, present: set[str]) -> Need:
-    """A need on a prep step the profile left out: the closest earlier prep step it has instead."""
+    """A need on a step the plan left out: the closest earlier prep step it has instead."""
+    if need.step not in present and need.step in OPTIONAL:
+        need = Need(OPTIONAL[need.step], need.on)
     if need.step in present or need.step not in PREP:
         return need
     for earlier in reversed(PREP[: PREP.index(need.step)]):

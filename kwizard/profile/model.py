@@ -215,7 +215,7 @@ class CNIOptions(_Strict):
 
 # Every step id of the setup and reset plans (`kwizard plan` shows them in brackets), for cluster.step_timeouts.
 STEP_IDS = (
-    "preflight", "hosts-file", "kernel", "swap", "firewall", "networkmanager", "packages", "images", "init",
+    "preflight", "hosts-file", "kernel", "swap", "firewall", "networkmanager", "packages", "node-images", "images", "init",
     "kubeconfig", "cni-fetch", "cni-apply", "ready", "untaint", "join-command", "join", "verify", "labels",
     "connect", "drain", "reset-workers", "reset-control-plane", "cleanup", "leftovers",
 )

@@ -50,7 +50,8 @@ DISTRO_TOOLS = {"containerd", "getenforce", "setenforce"}
 def _tools(host: LabHost, k8s_installed: bool) -> list[str]:
     found = [t.name for t in (host.dir.parent / "sim" / "bin").iterdir()
              if t.is_file() and "." not in t.name and t.name not in NOT_TOOLS]
-    tools = [t for t in found if (k8s_installed or t not in common.KUBERNETES_TOOLS) and t not in DISTRO_TOOLS]
+    k8s_tools = (*common.KUBERNETES_TOOLS, "crictl")  # crictl: cri-tools, installed with kubeadm
+    tools = [t for t in found if (k8s_installed or t not in k8s_tools) and t not in DISTRO_TOOLS]
     info = distros.get(host.options.distro)
     if info:
         drop = {"dnf"} if info["family"] == "apt" else {"apt-get", "apt-mark"}

@@ -84,11 +84,31 @@ def _has(state: dict, kind: str, name: str) -> bool:
 def node_ready(state: dict, node: dict) -> bool:
     import time
 
+    at = ready_at(state, node)
+    return at is not None and time.time() >= at
+
+
+def ready_at(state: dict, node: dict) -> float | None:
+    """When the node reports Ready, None while it cannot (no kubelet, no working plugin).
+
+    With realistic durations the kubelet pulls, one image at a time (serializeImagePulls),
+    what it does not have yet: pause and kube-proxy from the moment the node exists (the
+    kube-proxy DaemonSet is there since init), then the plugin's images once the plugin is
+    applied; the node is Ready `cni-start` after its plugin pod can start. A worker that
+    pulled them beforehand (kwizard's worker-images step) only waits for the start.
+    """
+    import images
+
     net = network(state)
     if not (bool(node.get("kubelet")) and net is not None and net["problem"] is None):
-        return False
-    # realistic durations (opt-in): the plugin's pods need a while before the node reports Ready
-    return time.time() - net["applied"] >= common.duration("cni-ready")
+        return None
+    host, created = node.get("host", ""), node.get("created", 0.0)
+    pause_and_proxy = images.node_needs(state, net["name"])[:2]
+    proxy_done = created + common.duration("image-pull", images.missing_by(state, host, pause_and_proxy, created))
+    plugin_from = max(net["applied"], proxy_done)
+    plugin = images.plugin_node_images(net["name"])
+    pulls = images.missing_by(state, host, plugin, plugin_from)
+    return plugin_from + common.duration("image-pull", pulls) + common.duration("cni-start")
 
 
 def node_status(state: dict, node: dict) -> str:

@@ -40,7 +40,8 @@ DURATIONS = {
     "image-pull": 8.5,        # per image; estimate: kubeadm config images pull, 7 images (~250 MB) in about 60 s
     "init": 45.0,             # estimate: kubeadm init after the images are present (certs, etcd, apiserver healthy)
     "join": 20.0,             # estimate: kubeadm join up to "This node has joined the cluster"
-    "cni-ready": 40.0,        # estimate: from applying the CNI manifest until nodes report Ready (image pull + start)
+    "cni-start": 23.0,        # estimate: the plugin's pod starting once its images are there, until the node is Ready
+                              # (with Flannel's two images pulled on the control plane: 40 s from apply to Ready)
     "kubectl": 0.3,           # estimate: one kubectl round trip to a local API server
     "reboot": 30.0,           # estimate: a VM reboot until sshd answers again
 }

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import common
+import images
 import kubeadm_certs
 import kubeadm_config
 import listener
@@ -178,6 +179,10 @@ def init(argv: list[str]) -> int:
                             node_name=cfg["node_name"]):
         return 1
     common.apply_command_faults("kubeadm init " + " ".join(argv))
+    for name in images.kubeadm_images(version):  # preflight pulls what `kubeadm config images pull` did not
+        if not images.has_image(name):
+            common.take_time("image-pull", 1)
+        images.record_pull(name)
     work_started = time.time()  # the certificates and files below are part of init's realistic duration
     pki.make_ca(cfg["encryption_algorithm"])
     ca_pem = (pki.PKI / "ca.crt").read_bytes()
@@ -207,7 +212,7 @@ def init(argv: list[str]) -> int:
     token = cfg["token"] or new_token()
     certificate_key = secrets.token_hex(32) if "upload-certs" in flags else None
     with common.locked_state() as state:
-        state.update(common.empty_state())
+        state.update(common.empty_state(), images=state.get("images", {}))  # containerd's images outlive a cluster
         state["cluster"] = {
             "endpoint": endpoint, "advertise_address": address, "bind_port": port, "control_plane": cfg["node_name"],
             "control_plane_endpoint": cfg["control_plane_endpoint"], "pod_subnet": cfg["pod_subnet"],

@@ -37,8 +37,14 @@ def package_names(args: list[str]) -> list[str]:
     return names
 
 
+def tools_of(names: set[str]) -> list[str]:
+    """The simulated tools these packages put on PATH: crictl comes with cri-tools, which
+    pkgs.k8s.io's kubeadm package depends on (deb Depends / rpm Requires)."""
+    return sorted(KUBERNETES & names) + (["crictl"] if names & {"kubeadm", "cri-tools"} else [])
+
+
 def install(names: list[str]) -> None:
-    common.link_tools(sorted(KUBERNETES & set(names)))
+    common.link_tools(tools_of(set(names)))
     with common.host_file("packages.json") as packages:
         packages.setdefault("installed", [])
         packages["installed"] = sorted(set(packages["installed"]) | set(names))
@@ -209,7 +215,7 @@ def upstream_version(version: str) -> str:
 
 def install_resolved(chosen: dict) -> None:
     names = set(chosen)
-    common.link_tools(sorted(KUBERNETES & names))
+    common.link_tools(tools_of(names))
     if names & CONTAINERD:
         common.link_tools(["containerd"])
     with common.host_file("packages.json") as packages:
@@ -238,6 +244,9 @@ def remove(names: list[str]) -> list[str]:
             if versions.pop(name, None) is not None:
                 removed.append(name)
         packages["installed"] = sorted(set(packages.get("installed", [])) - set(removed))
+    left = set(installed()) | set(common._json_file("packages.json").get("installed") or [])
+    if set(removed) & {"kubeadm", "cri-tools"} and not left & {"kubeadm", "cri-tools"}:
+        (common.HOST_DIR / "bin" / "crictl").unlink(missing_ok=True)
     for name in removed:
         if name in KUBERNETES or name in CONTAINERD:
             link = common.HOST_DIR / "bin" / ("containerd" if name in CONTAINERD else name)
