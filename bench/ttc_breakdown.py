@@ -6,7 +6,7 @@ One column per cluster of each file (the graph run; the slow-worker variants lef
 the control plane's chain, each the time it took beyond what the simulated tools
 slept in it: the preflight and the preparation steps (nothing slept), each
 step's own overhead, the gaps between steps, and from the nodes being Ready
-(the plugin applied + `cni-ready`, or the last join) to the end of `verify`.
+(by the lab's rule: the plugin applied, the images a node lacks, `cni-start`) to the end of `verify`.
 The rows add up to graph − bound when the bound's longest path is the control
 plane's chain (as it is for every cluster in docs/benchmarks.md); what is left
 over is time a worker's part added beyond it.
@@ -26,6 +26,8 @@ from bench.time_to_cluster import critical_path, step_weights
 
 def stretches(result: dict, scale: float) -> tuple[dict[str, float], float, float, str]:
     """({stretch: seconds beyond the sleeps}, run time, bound, label) of one cluster's graph run."""
+    from kwizard.cni.catalogue import get_plugin
+    from kwizard.profile.store import parse
     from tests.lab.sim.common import DURATIONS
 
     run = result["graph"]
@@ -47,7 +49,10 @@ def stretches(result: dict, scale: float) -> tuple[dict[str, float], float, floa
 
     finished = next(e for e in events if e["event"] == "RunFinished")["duration"]
     joined = max((e["at"] - t0 for (s, _h), e in parts.items() if s == "join"), default=0.0)
-    ready = max(end("cni-apply") + DURATIONS["cni-ready"] * scale, joined)
+    pull, start_up = DURATIONS["image-pull"] * scale, DURATIONS["cni-start"] * scale
+    # the plugin's DaemonSet images, pulled by the control plane's kubelet after the apply
+    plugin_pulls = len(get_plugin(parse(run["profile"]).cluster.cni.value).node_images)
+    ready = max(end("cni-apply") + plugin_pulls * pull, joined) + start_up
     plugin_steps = ("kubeconfig", "cni-fetch", "cni-apply")
     rows = {
         "preflight (connect, facts, checks: kwizard-side)": step_end["preflight"],

@@ -414,3 +414,11 @@ def test_realistic_durations_are_opt_in(lab_factory):
     assert sudo(slow_lab, "kubeadm config images pull").exit_status == 0
     slow = time.monotonic() - begun
     assert slow >= 7 * 8.5 * 0.01 and slow > fast  # 7 images, 8.5 s each (README table), scaled by 0.01
+
+
+def test_the_lab_serves_manifests_that_run_the_images_kwizard_pre_pulls():
+    # the lab's generated manifests stand in for the published ones: the same DaemonSet images
+    from kwizard.cni.catalogue import daemonset_images, get_plugin
+
+    assert daemonset_images(manifests.FLANNEL) == list(get_plugin("flannel").node_images)
+    assert daemonset_images(manifests.WEAVE) == list(get_plugin("weave").node_images)
