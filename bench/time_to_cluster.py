@@ -117,7 +117,10 @@ def critical_path(run: dict, scale: float, weights: dict[tuple[str, str], float]
         images; a worker that ran node-images: nothing)."""
         cp = host == profile.control_plane.name
         exists = end.get(("init" if cp else "join", host), 0.0)
-        lacks = plugin_images if cp or ("node-images", host) in end else 2 + plugin_images
+        if cp:
+            lacks = plugin_images  # kube-proxy and pause came with `kubeadm config images pull`
+        else:
+            lacks = 0 if ("node-images", host) in end else 2 + plugin_images
         return max(step_end.get("cni-apply", 0.0), exists) + lacks * pull + cni_start
 
     for step in plan.steps:

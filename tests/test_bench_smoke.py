@@ -90,3 +90,28 @@ def test_log_flood_prints_its_table():
         pytest.skip(why)
     result = bench("log_flood", "--rates", "1000", "--seconds", "0.5", "--lines", "2000", "--repeats", "1")
     assert "1,000 lines/s" in result.stdout and "as fast as it goes" in result.stdout
+
+
+def test_the_time_to_cluster_bound_follows_the_labs_readiness_rule():
+    # 1 control plane + 1 worker; what each (step, host) slept, in seconds. The lab's rule
+    # (tests/lab/README.md): a node is Ready cni-start (23 s) after the plugin is applied and the
+    # node exists, once its kubelet has pulled, 8.5 s each, the images it lacks.
+    import yaml
+
+    from bench.time_to_cluster import critical_path
+
+    profile = yaml.safe_dump({
+        "name": "bound", "ssh": {"user": "u"},
+        "hosts": [{"name": "cp", "address": "10.0.0.1", "role": "control-plane"},
+                  {"name": "w", "address": "10.0.0.2", "role": "worker"}],
+        "cluster": {"install_packages": True, "cni": "flannel"},
+    })
+    slept = {("packages", "cp"): 10.0, ("packages", "w"): 10.0, ("node-images", "w"): 5.0,
+             ("images", "cp"): 7.0, ("init", "cp"): 4.0, ("join", "w"): 2.0}
+    # control plane: init ends at 21, Flannel applied then; its kubelet pulls Flannel's 2 images: 21 + 17 + 23
+    assert critical_path({"profile": profile}, 1.0, slept) == pytest.approx(61.0)
+    # a worker that joins late (21 + 30) pulled its images beforehand: Ready 23 s after its join
+    assert critical_path({"profile": profile}, 1.0, slept | {("join", "w"): 30.0}) == pytest.approx(74.0)
+    # everything scales with the lab's time scale
+    halved = {k: v / 2 for k, v in slept.items()}
+    assert critical_path({"profile": profile}, 0.5, halved) == pytest.approx(30.5)

@@ -22,7 +22,8 @@ from kwizard.plan.steps import Need, Plan, Step, on_all_hosts, on_same_host
 # Each host's own preparation, in plan order; each waits for the one before it that the profile has.
 PREP = ("hosts-file", "kernel", "swap", "firewall", "networkmanager", "packages")
 
-CONTROL_PLANE: dict[str, tuple[Need, ...]] = {
+# The steps after the preparation (the control plane's chain, and the workers' images and join) and what they wait for.
+AFTER_PREP: dict[str, tuple[Need, ...]] = {
     "node-images": on_same_host("packages"),
     "images": on_same_host("packages"),
     "init": on_same_host("images"),
@@ -58,8 +59,8 @@ def _needs(step_id: str, present: set[str]) -> tuple[Need, ...] | None:
     if step_id in PREP:
         before = [p for p in PREP[: PREP.index(step_id)] if p in present]
         return on_all_hosts("preflight") + (on_same_host(before[-1]) if before else ())
-    if step_id in CONTROL_PLANE:
-        return on_all_hosts("preflight") + tuple(_closest(n, present) for n in CONTROL_PLANE[step_id])
+    if step_id in AFTER_PREP:
+        return on_all_hosts("preflight") + tuple(_closest(n, present) for n in AFTER_PREP[step_id])
     return None  # a step this table does not know: lock-step, after everything before it
 
 
