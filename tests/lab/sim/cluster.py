@@ -95,7 +95,7 @@ def ready_at(state: dict, node: dict) -> float | None:
     what it does not have yet: pause and kube-proxy from the moment the node exists (the
     kube-proxy DaemonSet is there since init), then the plugin's images once the plugin is
     applied; the node is Ready `cni-start` after its plugin pod can start. A worker that
-    pulled them beforehand (kwizard's worker-images step) only waits for the start.
+    pulled them beforehand (kwizard's node-images step) only waits for the start.
     """
     import images
 

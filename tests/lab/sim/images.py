@@ -5,7 +5,6 @@
 # network plugin makes it Ready. Nothing is downloaded. Standard library only.
 from __future__ import annotations
 
-import hashlib
 import re
 
 import common
@@ -73,6 +72,8 @@ def in_registry(ref: str) -> bool:
 
 
 def image_id(ref: str) -> str:
+    import hashlib  # here: every kubectl call reads this module, few name an image id (OpenSSL's load is ~4 ms)
+
     return "sha256:" + hashlib.sha256(ref.encode()).hexdigest()
 
 
