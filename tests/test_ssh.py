@@ -254,8 +254,9 @@ async def test_sudo_password_right_wrong_and_missing(lab_factory):
         session = await f.session(name)
         assert await session.capture(RemoteScript("id -u")) == (0, "0\n", "")
         # the password never reaches a command line on the host
-        status, out, _ = await session.capture(RemoteScript("ps -eo args | grep -c -- " + LAB_PASSWORD[:6] + " || true"))
-        assert out.strip() == "1"  # only the grep itself
+        # pgrep never matches itself: any line is a process whose arguments hold the password
+        status, out, _ = await session.capture(RemoteScript(f"pgrep -af -- {LAB_PASSWORD} || true"))
+        assert out.strip() == ""
     for password, expected in (("wrong-password", "Sorry"), (None, "password")):
         async with fleet(profile, sudo_password=password) as f:
             session = await f.session(name)
