@@ -146,35 +146,31 @@ def label_node(node: str, labels: dict[str, str]) -> str:
 NODE_IMAGES_OF_KUBEADM = ("kube-proxy", "pause")
 
 
-def _node_image_list(kubernetes_version: str, plugin_images: Iterable[str]) -> str:
-    """Shell that sets $images: kubeadm's own names for the version (their registry and pause tag
-    are kubeadm's to decide), then the plugin's."""
-    wanted = "|".join(NODE_IMAGES_OF_KUBEADM)
-    extra = "".join(f" {q(i)}" for i in plugin_images)
-    return (f"listed=$(kubeadm config images list --kubernetes-version {q(kubernetes_version)})\n"
-            f"images=\"$(printf '%s\\n' \"$listed\" | grep -E '/({wanted}):' || true){extra}\"\n"
-            f"case $images in *kube-proxy*) ;; *) echo \"kubeadm listed no kube-proxy image: $listed\" >&2; exit 1 ;; esac\n")
-
-
 # crictl comes with cri-tools (a dependency of pkgs.k8s.io's kubeadm); without it the kubelet pulls after joining.
 _WITHOUT_CRICTL = ("command -v crictl >/dev/null || { echo 'crictl is not installed (cri-tools): "
                    "the kubelet pulls these images after the node joins'; exit 0; }\n")
 
 
+def _for_each_node_image(kubernetes_version: str, plugin_images: Iterable[str], command: str) -> str:
+    """Run `command` (which reads "$image") for kubeadm's node images of the version (their registry
+    and pause tag are kubeadm's to decide), then the plugin's."""
+    wanted = "|".join(NODE_IMAGES_OF_KUBEADM)
+    extra = "".join(f" {q(i)}" for i in plugin_images)
+    return (_WITHOUT_CRICTL
+            + f"listed=$(kubeadm config images list --kubernetes-version {q(kubernetes_version)})\n"
+            + f"images=\"$(printf '%s\\n' \"$listed\" | grep -E '/({wanted}):' || true){extra}\"\n"
+            + "case $images in *kube-proxy*) ;; *) echo \"kubeadm listed no kube-proxy image: $listed\" >&2; exit 1 ;; esac\n"
+            + f"for image in $images; do\n  {command}\ndone\n")
+
+
 def node_images_pull(kubernetes_version: str, cri_socket: str, plugin_images: Iterable[str]) -> str:
-    return _WITHOUT_CRICTL + _node_image_list(kubernetes_version, plugin_images) + (
-        "for image in $images; do\n"
-        f"  crictl --runtime-endpoint {q(cri_socket)} pull \"$image\"\n"
-        "done\n"
-    )
+    return _for_each_node_image(kubernetes_version, plugin_images,
+                                f"crictl --runtime-endpoint {q(cri_socket)} pull \"$image\"")
 
 
 def node_images_present(kubernetes_version: str, cri_socket: str, plugin_images: Iterable[str]) -> str:
-    return _WITHOUT_CRICTL + _node_image_list(kubernetes_version, plugin_images) + (
-        "for image in $images; do\n"
-        f"  crictl --runtime-endpoint {q(cri_socket)} inspecti -q \"$image\" >/dev/null 2>&1\n"
-        "done\n"
-    )
+    return _for_each_node_image(kubernetes_version, plugin_images,
+                                f"crictl --runtime-endpoint {q(cri_socket)} inspecti -q \"$image\" >/dev/null 2>&1")
 
 
 def joined() -> str:

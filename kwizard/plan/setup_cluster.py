@@ -48,20 +48,19 @@ def images_step(profile: Profile, cp: tuple[str, ...]) -> Step:
 def node_images_step(profile: Profile, workers: tuple[str, ...]) -> Step:
     """Each worker pulls what its pods will run while the control plane pulls and inits: joined, it
     would otherwise pull them one by one before its network plugin starts and the node is Ready."""
-    plugin = _plugin(profile)
+    plugin, images = _plugin(profile), plugin_node_images(profile)
 
-    def images_and_socket(ctx: RunContext, host: str) -> tuple[str, str, list[str]]:
+    def version_and_socket(ctx: RunContext, host: str) -> tuple[str, str]:
         facts = facts_of(ctx, host)
-        return (resolve_kubernetes_version(profile, facts), resolve_cri_socket(profile, facts),
-                plugin_node_images(profile))
+        return resolve_kubernetes_version(profile, facts), resolve_cri_socket(profile, facts)
 
     def script(ctx: RunContext, host: str) -> RemoteScript:
-        return RemoteScript(cluster_scripts.node_images_pull(*images_and_socket(ctx, host)))
+        return RemoteScript(cluster_scripts.node_images_pull(*version_and_socket(ctx, host), images))
 
     def probe(ctx: RunContext, host: str) -> RemoteScript:
-        return RemoteScript(cluster_scripts.node_images_present(*images_and_socket(ctx, host)))
+        return RemoteScript(cluster_scripts.node_images_present(*version_and_socket(ctx, host), images))
 
-    from_plugin = ", ".join(plugin_node_images(profile))
+    from_plugin = ", ".join(images)
     plugin_part = (f", and {plugin.name}'s {from_plugin}" if from_plugin else
                    f" ({plugin.name}'s own are chosen by its operator when it runs)")
     return Step(
